@@ -1,0 +1,291 @@
+package websocket
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hertzws/websocket/frame"
+)
+
+// The message types defined in RFC 6455 §11.8, numbered as their opcodes.
+const (
+	// TextMessage denotes a text data message. The text message payload is
+	// interpreted as UTF-8 encoded text data.
+	TextMessage = 1
+
+	// BinaryMessage denotes a binary data message.
+	BinaryMessage = 2
+
+	// CloseMessage denotes a close control message. The optional message
+	// payload contains a numeric code and text. Use the FormatCloseMessage
+	// function to format a close message payload.
+	CloseMessage = 8
+
+	// PingMessage denotes a ping control message. The optional message payload
+	// is UTF-8 encoded text.
+	PingMessage = 9
+
+	// PongMessage denotes a pong control message. The optional message payload
+	// is UTF-8 encoded text.
+	PongMessage = 10
+)
+
+// transport is what a Conn needs from the connection beneath it: a buffered
+// reader it can Peek into and Skip over, an output buffer it fills and
+// flushes, deadlines and Close. Hertz's network.Conn satisfies it on both the
+// netpoll and the standard transport.
+type transport interface {
+	Peek(n int) ([]byte, error)
+	Skip(n int) error
+	Release() error
+	Len() int
+
+	Malloc(n int) ([]byte, error)
+	WriteBinary(b []byte) (int, error)
+	Flush() error
+
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
+	Close() error
+}
+
+// Conn represents a WebSocket connection.
+//
+// Concurrency: one goroutine at a time may read (NextReader, ReadMessage,
+// ReadJSON and the io.Reader they return). WriteMessage, WriteControl,
+// WritePreparedMessage, WriteJSON, Close and the Set*Deadline methods are
+// safe to call from any number of goroutines at once. A writer returned by
+// NextWriter holds the data side of the connection until it is closed;
+// control frames (WriteControl, the automatic pong) may still go out between
+// its frames, as RFC 6455 §5.4 allows.
+//
+// On the server a Conn lives inside the HertzHandler passed to Upgrade. When
+// the handler returns the connection is closed and every later use of the
+// Conn returns an error (never a panic, never a write to a recycled
+// connection).
+type Conn struct {
+	t           transport
+	role        frame.Role
+	subprotocol string
+	localAddr   net.Addr
+	remoteAddr  net.Addr
+
+	// Lifecycle. Close closes done and the transport exactly once; a
+	// goroutine waiting for a write lock gives up when done is closed.
+	closeOnce sync.Once
+	closed    atomic.Bool
+	done      chan struct{}
+
+	// Write side. msgLock is held for a whole data message (a NextWriter
+	// holds it until its Close); frameLock is held from the first byte of a
+	// frame to its Flush, and guards every field below it.
+	msgLock            chan struct{}
+	frameLock          chan struct{}
+	writeErr           error
+	appliedWriteDL     int64
+	writeBufferSize    int
+	writeBufferPool    BufferPool
+	ownWriteBuffer     []byte
+	writers            [2]messageWriter
+	writeSeq           atomic.Uint32
+	writeDeadline      atomic.Int64
+	writeTimeout       atomic.Int64 // nanoseconds per write, from NetConn
+	closeSent          atomic.Bool
+	compressionEnabled atomic.Bool
+	compressionLevel   atomic.Int32
+
+	// Read side, guarded by readMu: one reader at a time.
+	readMu         sync.Mutex
+	readErr        error
+	appliedReadDL  int64
+	readDeadline   atomic.Int64
+	readTimeout    atomic.Int64 // nanoseconds per wait, from NetConn
+	readLimit      atomic.Int64
+	hdr            frame.Header // the frame being read
+	readRemaining  int64        // payload bytes of hdr not yet consumed
+	readMaskPos    int
+	fragmented     bool // a data message has frames still to come (§5.4)
+	messageDone    bool // the final frame's payload has been consumed
+	messageText    bool
+	messageLen     int64
+	utf8           frame.UTF8Validator
+	readers        [2]messageReader
+	readSeq        uint32
+	controlPayload [frame.MaxControlPayload]byte
+	closeReceived  atomic.Bool
+
+	handlerMu    sync.RWMutex
+	pingHandler  func(appData string) error
+	pongHandler  func(appData string) error
+	closeHandler func(code int, text string) error
+
+	netConnOnce sync.Once
+	netConn     *netConnView
+}
+
+// newConn wraps a transport whose handshake is complete.
+func newConn(t transport, role frame.Role, cfg connConfig, local, remote net.Addr) *Conn {
+	c := &Conn{
+		t:               t,
+		role:            role,
+		subprotocol:     cfg.subprotocol,
+		localAddr:       local,
+		remoteAddr:      remote,
+		done:            make(chan struct{}),
+		msgLock:         make(chan struct{}, 1),
+		frameLock:       make(chan struct{}, 1),
+		writeBufferSize: cfg.writeBufferSize,
+		writeBufferPool: cfg.writeBufferPool,
+		messageDone:     true,
+	}
+	c.readLimit.Store(cfg.readLimit)
+	c.compressionLevel.Store(DefaultCompressionLevel)
+	return c
+}
+
+// Subprotocol returns the negotiated subprotocol for the connection, or the
+// empty string when none was negotiated.
+func (c *Conn) Subprotocol() string { return c.subprotocol }
+
+// LocalAddr returns the local network address. It stays valid after Close.
+func (c *Conn) LocalAddr() net.Addr { return c.localAddr }
+
+// RemoteAddr returns the remote network address. It stays valid after Close.
+func (c *Conn) RemoteAddr() net.Addr { return c.remoteAddr }
+
+// SetReadDeadline sets the read deadline on the underlying network
+// connection. After a read has timed out, the WebSocket connection state is
+// corrupt and all future reads return an error. A zero value for t means
+// reads will not time out.
+//
+// The deadline takes effect when the reading goroutine next waits for bytes;
+// a read already blocked is ended by Close, not by a later deadline.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	if c.closed.Load() {
+		return ErrConnClosed
+	}
+	c.readDeadline.Store(deadlineNanos(t))
+	return nil
+}
+
+// SetWriteDeadline sets the write deadline on the underlying network
+// connection. After a write has timed out, the WebSocket state is corrupt and
+// all future writes return an error. A zero value for t means writes will
+// not time out.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	if c.closed.Load() {
+		return ErrConnClosed
+	}
+	c.writeDeadline.Store(deadlineNanos(t))
+	return nil
+}
+
+// SetReadLimit sets the maximum size in bytes for a message read from the
+// peer. If a message exceeds the limit, the connection sends a close message
+// with code 1009 (Message Too Big) to the peer and returns ErrReadLimit to
+// the application. A limit of zero or less removes the limit.
+//
+// Connections made by HertzUpgrader start with its ReadLimit, or
+// DefaultReadLimit (32 MiB) when that is zero.
+func (c *Conn) SetReadLimit(limit int64) { c.readLimit.Store(limit) }
+
+// EnableWriteCompression enables and disables write compression of
+// subsequent text and binary messages. This function is a noop if
+// compression was not negotiated with the peer.
+func (c *Conn) EnableWriteCompression(enable bool) { c.compressionEnabled.Store(enable) }
+
+// SetCompressionLevel sets the flate compression level for subsequent text
+// and binary messages. This function is a noop if compression was not
+// negotiated with the peer. See the compress/flate package for a
+// description of compression levels; valid levels are -2 to 9.
+func (c *Conn) SetCompressionLevel(level int) error {
+	if level < minCompressionLevel || level > maxCompressionLevel {
+		return errInvalidCompressionLevel
+	}
+	c.compressionLevel.Store(int32(level))
+	return nil
+}
+
+// Close closes the underlying network connection without sending or waiting
+// for a close message, and wakes any goroutine blocked reading or writing on
+// the Conn. It is safe to call from any goroutine. The first call returns
+// the transport's result; later calls return ErrConnClosed.
+//
+// To close the WebSocket politely, first send a close message with
+// WriteControl(CloseMessage, FormatCloseMessage(code, text), deadline) and
+// read until the peer's close arrives.
+func (c *Conn) Close() error {
+	err := ErrConnClosed
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		close(c.done)
+		err = c.t.Close()
+	})
+	return err
+}
+
+// release is called when the server handler returns: it closes the
+// connection and waits until no goroutine is inside a transport call, so
+// that nothing touches the connection after Hertz takes it back.
+func (c *Conn) release() {
+	_ = c.Close()
+	c.readMu.Lock()
+	c.frameLock <- struct{}{}
+	<-c.frameLock
+	c.readMu.Unlock()
+}
+
+// acquire takes a lock channel, giving up with ErrConnClosed once the Conn
+// is closed.
+func (c *Conn) acquire(lock chan struct{}) error {
+	select {
+	case lock <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case lock <- struct{}{}:
+		return nil
+	case <-c.done:
+		return ErrConnClosed
+	}
+}
+
+// acquireBefore is acquire with a deadline; a zero deadline waits until the
+// lock is free or the Conn closes.
+func (c *Conn) acquireBefore(lock chan struct{}, deadline time.Time) error {
+	if deadline.IsZero() {
+		return c.acquire(lock)
+	}
+	select {
+	case lock <- struct{}{}:
+		return nil
+	default:
+	}
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case lock <- struct{}{}:
+		return nil
+	case <-c.done:
+		return ErrConnClosed
+	case <-timer.C:
+		return errWriteTimeout
+	}
+}
+
+func deadlineNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func nanosDeadline(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}

@@ -1,0 +1,116 @@
+package websocket
+
+import (
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/hertzws/websocket/frame"
+)
+
+var (
+	// ErrCloseSent is returned when the application writes a message to the
+	// connection after sending a close message.
+	ErrCloseSent = errors.New("websocket: close sent")
+
+	// ErrReadLimit is returned when reading a message that is larger than the
+	// read limit set for the connection. The peer has been sent close code
+	// 1009 (Message Too Big).
+	ErrReadLimit = errors.New("websocket: read limit exceeded")
+
+	// ErrConnClosed is returned by every operation on a Conn after Close, or
+	// after the HertzHandler that owned it returned. It matches net.ErrClosed
+	// with errors.Is.
+	ErrConnClosed error = &connClosedError{}
+
+	// ErrBadHandshake is returned when the opening handshake fails.
+	ErrBadHandshake = errors.New("websocket: bad handshake")
+
+	errWriteTimeout            = &timeoutError{}
+	errInvalidControlFrame     = errors.New("websocket: invalid control frame")
+	errBadWriteOpCode          = errors.New("websocket: bad write message type")
+	errWriterClosed            = errors.New("websocket: write to closed writer")
+	errStaleReader             = errors.New("websocket: read from a message reader after NextReader was called again")
+	errInvalidCompressionLevel = errors.New("websocket: invalid compression level")
+)
+
+// ProtocolError reports bytes from the peer that break RFC 6455 (or a
+// negotiated extension). Code is the close code that was sent to the peer
+// before the connection was closed: 1002 for framing violations, 1007 for
+// invalid UTF-8 in a text message or close reason. Match it with errors.As.
+type ProtocolError = frame.ProtocolError
+
+// HandshakeError describes an error with the handshake from the peer.
+type HandshakeError struct {
+	// Status is the HTTP status the server answered with.
+	Status  int
+	message string
+}
+
+func (e HandshakeError) Error() string { return e.message }
+
+// connClosedError is ErrConnClosed: it reads well and unwraps to
+// net.ErrClosed, so code that checks for a closed network connection works.
+type connClosedError struct{}
+
+func (*connClosedError) Error() string { return "websocket: use of closed connection" }
+func (*connClosedError) Unwrap() error { return net.ErrClosed }
+
+// timeoutError is a net.Error reporting a deadline that passed while waiting
+// to write.
+type timeoutError struct{}
+
+func (*timeoutError) Error() string   { return "websocket: write timeout" }
+func (*timeoutError) Timeout() bool   { return true }
+func (*timeoutError) Temporary() bool { return true }
+
+// CloseError is returned by read methods when the peer sent a close message,
+// or, with Code CloseAbnormalClosure (1006), when the connection ended
+// without one.
+type CloseError struct {
+	// Code is defined in RFC 6455, section 11.7.
+	Code int
+
+	// Text is the optional text payload.
+	Text string
+}
+
+func (e *CloseError) Error() string {
+	s := fmt.Sprintf("websocket: close %d", e.Code)
+	if name := frame.CloseCode(e.Code).String(); name != "" {
+		s += " (" + name + ")"
+	}
+	if e.Text != "" {
+		s += ": " + e.Text
+	}
+	return s
+}
+
+// IsCloseError returns boolean indicating whether the error is a *CloseError
+// with one of the specified codes.
+func IsCloseError(err error, codes ...int) bool {
+	var e *CloseError
+	if errors.As(err, &e) {
+		for _, code := range codes {
+			if e.Code == code {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// IsUnexpectedCloseError returns boolean indicating whether the error is a
+// *CloseError with a code not in the list of expected codes.
+func IsUnexpectedCloseError(err error, expectedCodes ...int) bool {
+	var e *CloseError
+	if errors.As(err, &e) {
+		for _, code := range expectedCodes {
+			if e.Code == code {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}

@@ -1,0 +1,300 @@
+package websocket
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/common/hlog"
+	"github.com/cloudwego/hertz/pkg/network"
+	"github.com/cloudwego/hertz/pkg/protocol/consts"
+	"github.com/hertzws/websocket/frame"
+)
+
+// HertzHandler receives the WebSocket connection after a successful upgrade.
+// The connection lives as long as the handler runs: when it returns, the
+// connection is closed and the Conn can no longer be used.
+type HertzHandler func(*Conn)
+
+// HertzUpgrader specifies parameters for upgrading a Hertz HTTP request to
+// the WebSocket protocol. Its zero value is ready to use, with safe
+// defaults. It is safe to share one HertzUpgrader between handlers and
+// goroutines; do not change its fields while it is in use.
+type HertzUpgrader struct {
+	// HandshakeTimeout bounds the writing of the handshake response. Zero
+	// means DefaultHandshakeTimeout (10 s). Once upgraded, the read and
+	// write deadlines the HTTP server had set are cleared.
+	HandshakeTimeout time.Duration
+
+	// ReadBufferSize and WriteBufferSize specify I/O buffer sizes in bytes.
+	// If a buffer size is zero, then a default is used: the transport's own
+	// input buffer for reading, DefaultWriteBufferSize for the buffer a
+	// NextWriter fills before it emits a frame. The I/O buffer sizes do not
+	// limit the size of the messages that can be sent or received.
+	ReadBufferSize, WriteBufferSize int
+
+	// WriteBufferPool is a pool of buffers for write operations. If the value
+	// is not set, then write buffers are allocated to the connection for the
+	// lifetime of the connection.
+	//
+	// A pool is most useful when the application has a modest volume of
+	// writes across a large number of connections.
+	//
+	// Applications should use a single pool for each unique value of
+	// WriteBufferSize.
+	WriteBufferPool BufferPool
+
+	// Subprotocols specifies the server's supported protocols in order of
+	// preference. If this field is not nil, then the Upgrade method negotiates
+	// a subprotocol by selecting the first match in this list with a protocol
+	// requested by the client. If there's no match, then no protocol is
+	// negotiated (the Sec-Websocket-Protocol header is not included in the
+	// handshake response). If this field is nil, a Sec-WebSocket-Protocol
+	// the application set on the response before Upgrade is sent as is.
+	Subprotocols []string
+
+	// Error specifies the function for generating HTTP error responses. If
+	// Error is nil, then a plain-text response with the status is sent.
+	Error func(ctx *app.RequestContext, status int, reason error)
+
+	// CheckOrigin returns true if the request Origin header is acceptable. If
+	// CheckOrigin is nil, then CheckSameOrigin is used: it refuses a request
+	// whose Origin header is present and does not name the request's host.
+	//
+	// A CheckOrigin function should carefully validate the request origin to
+	// prevent cross-site request forgery; see AllowOrigins.
+	CheckOrigin func(ctx *app.RequestContext) bool
+
+	// EnableCompression specifies if the server should attempt to negotiate
+	// per message compression (RFC 7692). Setting this value to true does not
+	// guarantee that compression will be supported.
+	EnableCompression bool
+
+	// ReadLimit is the largest message, in bytes, a connection accepts; a
+	// larger one is refused with close code 1009 and ErrReadLimit. Zero means
+	// DefaultReadLimit (32 MiB); a negative value means no limit. The
+	// handler can change it per connection with Conn.SetReadLimit.
+	ReadLimit int64
+}
+
+// websocketGUID is the fixed string of RFC 6455 §1.3 mixed into the
+// handshake key.
+const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// Upgrade upgrades the HTTP server connection to the WebSocket protocol.
+//
+// On failure Upgrade answers the request with an HTTP error (through Error
+// when set), leaves the connection an ordinary HTTP connection and returns
+// the reason:
+//
+//   - 405 Method Not Allowed when the method is not GET;
+//   - 400 Bad Request when Connection lacks the "upgrade" token, Upgrade
+//     lacks "websocket", or Sec-WebSocket-Key is not 16 base64 bytes;
+//   - 426 Upgrade Required, with Sec-WebSocket-Version: 13, when the
+//     client speaks another version of the protocol;
+//   - 403 Forbidden when the origin check refuses the request.
+//
+// On success it sets the 101 response (keeping the headers the application
+// already set, such as Set-Cookie) and returns nil. Hertz writes the
+// response once the middleware chain has returned, then calls handler on the
+// connection's serving goroutine; the connection is closed when handler
+// returns.
+//
+// The RequestContext is recycled before handler runs: copy whatever the
+// handler needs from it (headers, parameters, values set by middleware)
+// before calling Upgrade.
+//
+// A panic in handler is recovered: the peer receives close code 1011
+// (Internal Error), the panic and its stack are logged through Hertz's
+// logger, and the server keeps running.
+func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) error {
+	if !ctx.IsGet() {
+		return u.fail(ctx, consts.StatusMethodNotAllowed, "request method is not GET")
+	}
+	if !headerHasToken(ctx.Request.Header.PeekAll("Connection"), "upgrade") {
+		return u.fail(ctx, consts.StatusBadRequest, "'upgrade' token not found in 'Connection' header")
+	}
+	if !headerHasToken(ctx.Request.Header.PeekAll("Upgrade"), "websocket") {
+		return u.fail(ctx, consts.StatusBadRequest, "'websocket' token not found in 'Upgrade' header")
+	}
+	if !headerHasToken(ctx.Request.Header.PeekAll("Sec-Websocket-Version"), "13") {
+		// RFC 6455 §4.2.2: tell the client which version we speak.
+		ctx.Response.Header.Set("Sec-WebSocket-Version", "13")
+		return u.fail(ctx, consts.StatusUpgradeRequired, "unsupported version: 13 not found in 'Sec-Websocket-Version' header")
+	}
+	key := ctx.Request.Header.Peek("Sec-Websocket-Key")
+	if !validChallengeKey(key) {
+		return u.fail(ctx, consts.StatusBadRequest, "'Sec-WebSocket-Key' header must be the base64 encoding of 16 bytes")
+	}
+	checkOrigin := u.CheckOrigin
+	if checkOrigin == nil {
+		checkOrigin = CheckSameOrigin
+	}
+	if !checkOrigin(ctx) {
+		return u.fail(ctx, consts.StatusForbidden, "request origin not allowed by HertzUpgrader.CheckOrigin")
+	}
+	raw := ctx.GetConn()
+	if raw == nil {
+		return u.fail(ctx, consts.StatusInternalServerError, "request has no connection to hijack")
+	}
+
+	subprotocol := u.selectSubprotocol(ctx)
+	cfg := connConfig{
+		readBufferSize:  orDefault(u.ReadBufferSize, DefaultReadBufferSize),
+		writeBufferSize: orDefault(u.WriteBufferSize, DefaultWriteBufferSize),
+		writeBufferPool: u.WriteBufferPool,
+		readLimit:       readLimitOrDefault(u.ReadLimit),
+		subprotocol:     subprotocol,
+	}
+
+	h := &ctx.Response.Header
+	ctx.SetStatusCode(consts.StatusSwitchingProtocols)
+	h.Set("Upgrade", "websocket")
+	h.Set("Connection", "Upgrade")
+	h.Set("Sec-WebSocket-Accept", computeAcceptKey(key))
+	if subprotocol != "" {
+		h.Set("Sec-WebSocket-Protocol", subprotocol)
+	} else {
+		h.Del("Sec-WebSocket-Protocol")
+	}
+	h.SetNoDefaultContentType(true)
+	ctx.Response.ResetBody()
+
+	// Bound the writing of the 101 response; serve clears it afterwards.
+	_ = raw.SetWriteTimeout(handshakeTimeoutOrDefault(u.HandshakeTimeout))
+	ctx.Hijack(func(hijacked network.Conn) {
+		serveHijacked(raw, hijacked, cfg, handler)
+	})
+	return nil
+}
+
+// serveHijacked runs the handler on the upgraded connection.
+//
+// It works on raw, the transport's connection captured before the hijack,
+// never on hijacked, Hertz's wrapper: the wrapper may come from a pool and
+// be handed to another client once this function returns (hertz issue
+// #121), and its Close does nothing unless KeepHijackedConns is set. When
+// the handler returns, the Conn is closed and release waits for every
+// goroutine still inside a read or write, so nothing touches the connection
+// after Hertz takes it back. Only then is the wrapper closed: with
+// KeepHijackedConns that returns it to Hertz's pool and closes the socket;
+// without, it does nothing and Hertz closes the connection itself.
+func serveHijacked(raw, hijacked network.Conn, cfg connConfig, handler HertzHandler) {
+	// Deadlines the HTTP server set (read and write timeouts) do not apply
+	// to a long-lived WebSocket.
+	_ = raw.SetReadTimeout(0)
+	_ = raw.SetWriteTimeout(0)
+	_ = raw.SetReadDeadline(time.Time{})
+	_ = raw.SetWriteDeadline(time.Time{})
+
+	c := newConn(raw, frame.RoleServer, cfg, raw.LocalAddr(), raw.RemoteAddr())
+	defer func() {
+		if r := recover(); r != nil {
+			hlog.SystemLogger().Errorf("websocket: panic in HertzHandler for %v: %v\n%s", c.remoteAddr, r, debug.Stack())
+			_ = c.WriteControl(CloseMessage, FormatCloseMessage(CloseInternalServerErr, ""), time.Now().Add(closeWriteTimeout))
+		}
+		c.release()
+		_ = hijacked.Close()
+	}()
+	handler(c)
+}
+
+// fail answers a handshake that cannot succeed.
+func (u *HertzUpgrader) fail(ctx *app.RequestContext, status int, reason string) error {
+	err := HandshakeError{Status: status, message: "websocket: the client is not using the websocket protocol: " + reason}
+	if status == consts.StatusForbidden || status == consts.StatusInternalServerError {
+		err.message = "websocket: " + reason
+	}
+	if u.Error != nil {
+		u.Error(ctx, status, err)
+	} else {
+		ctx.AbortWithMsg(consts.StatusMessage(status), status)
+	}
+	return err
+}
+
+// selectSubprotocol picks the first of u.Subprotocols the client offered.
+// With no Subprotocols configured, a protocol the application set on the
+// response stays.
+func (u *HertzUpgrader) selectSubprotocol(ctx *app.RequestContext) string {
+	if u.Subprotocols == nil {
+		return string(ctx.Response.Header.Peek("Sec-WebSocket-Protocol"))
+	}
+	offered := Subprotocols(ctx)
+	for _, server := range u.Subprotocols {
+		for _, client := range offered {
+			if client == server {
+				return server
+			}
+		}
+	}
+	return ""
+}
+
+// IsWebSocketUpgrade returns true if the client requested upgrade to the
+// WebSocket protocol: its Connection header holds the "upgrade" token and
+// its Upgrade header the "websocket" token.
+func IsWebSocketUpgrade(ctx *app.RequestContext) bool {
+	return headerHasToken(ctx.Request.Header.PeekAll("Connection"), "upgrade") &&
+		headerHasToken(ctx.Request.Header.PeekAll("Upgrade"), "websocket")
+}
+
+// Subprotocols returns the subprotocols requested by the client in the
+// Sec-Websocket-Protocol header, in the order the client listed them, from
+// every line of that header.
+func Subprotocols(ctx *app.RequestContext) []string {
+	var protocols []string
+	for _, line := range ctx.Request.Header.PeekAll("Sec-Websocket-Protocol") {
+		for _, p := range strings.Split(string(line), ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				protocols = append(protocols, p)
+			}
+		}
+	}
+	return protocols
+}
+
+// headerHasToken reports whether a comma-separated header, possibly on
+// several lines, holds token, compared without regard to ASCII case
+// (RFC 7230 §6.7 for Upgrade, §6.1 for Connection).
+func headerHasToken(lines [][]byte, token string) bool {
+	for _, line := range lines {
+		s := string(line)
+		for s != "" {
+			var item string
+			if i := strings.IndexByte(s, ','); i >= 0 {
+				item, s = s[:i], s[i+1:]
+			} else {
+				item, s = s, ""
+			}
+			if strings.EqualFold(strings.Trim(item, " \t"), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// validChallengeKey reports whether key is the base64 encoding of 16 bytes,
+// as RFC 6455 §4.1 requires of Sec-WebSocket-Key.
+func validChallengeKey(key []byte) bool {
+	if len(key) != 24 {
+		return false
+	}
+	var decoded [18]byte
+	n, err := base64.StdEncoding.Decode(decoded[:], key)
+	return err == nil && n == 16
+}
+
+// computeAcceptKey returns the Sec-WebSocket-Accept value for a challenge
+// key (RFC 6455 §4.2.2, item 5.4).
+func computeAcceptKey(key []byte) string {
+	h := sha1.New()
+	h.Write(key)
+	h.Write([]byte(websocketGUID))
+	var sum [sha1.Size]byte
+	return base64.StdEncoding.EncodeToString(h.Sum(sum[:0]))
+}

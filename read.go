@@ -1,0 +1,384 @@
+package websocket
+
+import (
+	"errors"
+	"io"
+	"time"
+
+	"github.com/hertzws/websocket/frame"
+)
+
+// noFrame is the message type returned with an error.
+const noFrame = -1
+
+// messageReader is the io.Reader NextReader hands out. The Conn keeps two
+// and alternates between them, so a reader is a pointer into the Conn (no
+// allocation per message) and a reader kept past the next NextReader call
+// is recognised as stale by its sequence number.
+type messageReader struct {
+	c   *Conn
+	seq uint32
+}
+
+// NextReader returns the next data message received from the peer. The
+// returned messageType is either TextMessage or BinaryMessage.
+//
+// There can be at most one open reader on a connection. NextReader discards
+// the previous message if the application has not already consumed it.
+//
+// Control frames that arrive before or between the frames of the message are
+// handled on the way, by the ping, pong and close handlers.
+//
+// Applications must break out of the application's read loop when this
+// method returns a non-nil error value. Errors returned from this method are
+// permanent: once an error is returned, every later call returns it too.
+func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	if c.readErr != nil {
+		return noFrame, nil, c.readErr
+	}
+	c.readSeq++
+	for {
+		// Discard what the application left of the previous message.
+		if err := c.skipFramePayload(); err != nil {
+			return noFrame, nil, c.failRead(err)
+		}
+		h, err := c.nextDataFrame()
+		if err != nil {
+			return noFrame, nil, c.failRead(err)
+		}
+		if h.Opcode == frame.OpContinuation {
+			continue // a frame of the message being discarded
+		}
+		mr := &c.readers[c.readSeq&1]
+		mr.c, mr.seq = c, c.readSeq
+		return int(h.Opcode), mr, nil
+	}
+}
+
+// Read reads the message payload, unmasking it while copying it into p. It
+// returns io.EOF at the end of the message.
+func (r *messageReader) Read(p []byte) (int, error) {
+	c := r.c
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	if r.seq != c.readSeq {
+		return 0, errStaleReader
+	}
+	if c.readErr != nil {
+		return 0, c.readErr
+	}
+	for {
+		if c.readRemaining > 0 {
+			if len(p) == 0 {
+				return 0, nil
+			}
+			n, err := c.readFramePayload(p)
+			if err != nil {
+				return n, c.failRead(err)
+			}
+			return n, nil
+		}
+		if c.messageDone {
+			return 0, io.EOF
+		}
+		if _, err := c.nextDataFrame(); err != nil {
+			return 0, c.failRead(err)
+		}
+	}
+}
+
+// ReadMessage is a helper method for getting a reader using NextReader and
+// reading from that reader to a buffer.
+func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
+	messageType, r, err := c.NextReader()
+	if err != nil {
+		return messageType, nil, err
+	}
+	mr := r.(*messageReader)
+	p, err = mr.readAll()
+	return messageType, p, err
+}
+
+// readAll reads the rest of the message, sizing the buffer from the frame
+// headers so that a single-frame message costs one allocation.
+func (r *messageReader) readAll() ([]byte, error) {
+	c := r.c
+	c.readMu.Lock()
+	size := c.readRemaining
+	c.readMu.Unlock()
+	if size > 1<<20 {
+		size = 1 << 20 // grow past this as bytes really arrive
+	}
+	p := make([]byte, 0, size)
+	for {
+		if len(p) == cap(p) {
+			c.readMu.Lock()
+			more := c.readRemaining
+			c.readMu.Unlock()
+			if more < 512 {
+				more = 512
+			}
+			if more > int64(cap(p))+1<<20 {
+				more = int64(cap(p)) + 1<<20
+			}
+			grown := make([]byte, len(p), int64(cap(p))+more)
+			copy(grown, p)
+			p = grown
+		}
+		n, err := r.Read(p[len(p):cap(p)])
+		p = p[:len(p)+n]
+		if err == io.EOF {
+			return p, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// nextDataFrame reads frame headers until a data frame, handling the control
+// frames in between, and sets up the read state for its payload. The
+// previous frame's payload must have been consumed.
+func (c *Conn) nextDataFrame() (frame.Header, error) {
+	for {
+		if err := c.applyReadDeadline(); err != nil {
+			return frame.Header{}, err
+		}
+		h, err := frame.ReadHeader(c.t)
+		if err != nil {
+			return h, err
+		}
+		if err := frame.CheckHeader(h, frame.State{Role: c.role, InMessage: c.fragmented}); err != nil {
+			return h, err
+		}
+		if h.Opcode.IsControl() {
+			if err := c.handleControl(h); err != nil {
+				return h, err
+			}
+			continue
+		}
+
+		// RFC 6455 §10.4: limit the message size before reading a byte of it.
+		if h.Opcode != frame.OpContinuation {
+			c.messageLen = 0
+			c.messageText = h.Opcode == frame.OpText
+			c.utf8.Reset()
+		}
+		c.messageLen += h.PayloadLen
+		if limit := c.readLimit.Load(); limit > 0 && (h.PayloadLen > limit || c.messageLen > limit) {
+			return h, errReadLimitExceeded
+		}
+		c.hdr = h
+		c.readRemaining = h.PayloadLen
+		c.readMaskPos = 0
+		c.fragmented = !h.Fin
+		c.messageDone = false
+		if err := c.endFrameIfEmpty(); err != nil {
+			return h, err
+		}
+		return h, nil
+	}
+}
+
+// readFramePayload copies and unmasks up to len(p) bytes of the current
+// frame's payload in one pass. It waits only until at least one byte is
+// buffered, so a peer that sends a message slowly is validated (and failed)
+// as its bytes arrive.
+func (c *Conn) readFramePayload(p []byte) (int, error) {
+	n := len(p)
+	if int64(n) > c.readRemaining {
+		n = int(c.readRemaining)
+	}
+	buffered, err := c.waitBuffered()
+	if err != nil {
+		return 0, err
+	}
+	if n > buffered {
+		n = buffered
+	}
+	b, err := c.t.Peek(n)
+	if len(b) < n {
+		return 0, unexpectedEOF(err)
+	}
+	if c.hdr.Masked {
+		c.readMaskPos = frame.MaskCopy(p, b, c.hdr.Mask, c.readMaskPos)
+	} else {
+		copy(p, b)
+	}
+	if err := c.t.Skip(n); err != nil {
+		return 0, err
+	}
+	c.readRemaining -= int64(n)
+	// RFC 6455 §8.1: fail as soon as the text stops being valid UTF-8.
+	if c.messageText && !c.utf8.Write(p[:n]) {
+		return 0, errInvalidUTF8
+	}
+	return n, c.endFrameIfEmpty()
+}
+
+// skipFramePayload discards the rest of the current frame's payload.
+func (c *Conn) skipFramePayload() error {
+	for c.readRemaining > 0 {
+		buffered, err := c.waitBuffered()
+		if err != nil {
+			return err
+		}
+		n := int64(buffered)
+		if n > c.readRemaining {
+			n = c.readRemaining
+		}
+		if err := c.t.Skip(int(n)); err != nil {
+			return err
+		}
+		c.readRemaining -= n
+		if err := c.endFrameIfEmpty(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// endFrameIfEmpty runs when a payload may be used up: it releases the
+// transport's consumed buffers and, at the end of the final frame, checks
+// that a text message ended on a whole UTF-8 sequence.
+func (c *Conn) endFrameIfEmpty() error {
+	if c.readRemaining > 0 {
+		return nil
+	}
+	_ = c.t.Release()
+	if c.fragmented {
+		return nil
+	}
+	c.messageDone = true
+	if c.messageText && !c.utf8.Complete() {
+		return errInvalidUTF8
+	}
+	return nil
+}
+
+// waitBuffered blocks until the transport holds at least one unread byte and
+// returns how many it holds.
+func (c *Conn) waitBuffered() (int, error) {
+	if n := c.t.Len(); n > 0 {
+		return n, nil
+	}
+	if err := c.applyReadDeadline(); err != nil {
+		return 0, err
+	}
+	if _, err := c.t.Peek(1); err != nil {
+		if n := c.t.Len(); n > 0 {
+			return n, nil
+		}
+		return 0, unexpectedEOF(err)
+	}
+	return c.t.Len(), nil
+}
+
+// handleControl reads a control frame's payload and runs its handler.
+// RFC 6455 §5.5: control frames may arrive between the frames of a
+// fragmented message and are at most 125 bytes.
+func (c *Conn) handleControl(h frame.Header) error {
+	n := int(h.PayloadLen)
+	payload := c.controlPayload[:n]
+	if n > 0 {
+		b, err := c.t.Peek(n)
+		if len(b) < n {
+			return unexpectedEOF(err)
+		}
+		if h.Masked {
+			frame.MaskCopy(payload, b, h.Mask, 0)
+		} else {
+			copy(payload, b)
+		}
+		if err := c.t.Skip(n); err != nil {
+			return err
+		}
+	}
+	_ = c.t.Release()
+
+	switch h.Opcode {
+	case frame.OpPing:
+		return c.PingHandler()(string(payload))
+	case frame.OpPong:
+		return c.PongHandler()(string(payload))
+	default: // frame.OpClose; CheckHeader refused every other opcode
+		code, reason, err := frame.ParseClosePayload(payload)
+		if err != nil {
+			return err
+		}
+		c.closeReceived.Store(true)
+		if err := c.CloseHandler()(int(code), reason); err != nil {
+			return err
+		}
+		c.closeIfHandshakeDone()
+		return &CloseError{Code: int(code), Text: reason}
+	}
+}
+
+// failRead makes err the connection's permanent read error. Violations of
+// the protocol and of the read limit are answered with a close frame
+// carrying their code, and the connection is closed (RFC 6455 §7.1.7).
+func (c *Conn) failRead(err error) error {
+	var pe *frame.ProtocolError
+	switch {
+	case errors.As(err, &pe):
+		c.failConnection(int(pe.Code), pe.Reason)
+	case err == errReadLimitExceeded:
+		c.failConnection(CloseMessageTooBig, "message too big")
+		err = ErrReadLimit
+	case c.closed.Load():
+		var ce *CloseError
+		if !errors.As(err, &ce) {
+			err = ErrConnClosed
+		}
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		// RFC 6455 §7.1.5: no close frame was received: 1006.
+		err = &CloseError{Code: CloseAbnormalClosure, Text: io.ErrUnexpectedEOF.Error()}
+	}
+	c.readErr = err
+	return err
+}
+
+// failConnection sends a close frame with code and reason, within a short
+// time, and closes the connection.
+func (c *Conn) failConnection(code int, reason string) {
+	_ = c.WriteControl(CloseMessage, FormatCloseMessage(code, reason), time.Now().Add(closeWriteTimeout))
+	_ = c.Close()
+}
+
+// applyReadDeadline hands the transport the deadline for the next wait: the
+// one from SetReadDeadline, else now plus NetConn's SetReadTimeout. It runs
+// on the reading goroutine, which is the only one allowed to touch the
+// transport's read timer.
+func (c *Conn) applyReadDeadline() error {
+	d := c.readDeadline.Load()
+	if d == 0 {
+		if timeout := c.readTimeout.Load(); timeout > 0 {
+			d = time.Now().UnixNano() + timeout
+		}
+	}
+	if d == c.appliedReadDL {
+		return nil
+	}
+	c.appliedReadDL = d
+	return setTransportDeadline(c.t, true, d)
+}
+
+// unexpectedEOF turns the end of the stream in the middle of a frame into
+// io.ErrUnexpectedEOF and passes other errors through.
+func unexpectedEOF(err error) error {
+	if err == nil || err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+var (
+	errInvalidUTF8 = &frame.ProtocolError{
+		Code:   frame.CloseInvalidFramePayloadData,
+		Reason: "invalid UTF-8 in text message",
+	}
+	errReadLimitExceeded = errors.New("websocket: message exceeds the read limit")
+)

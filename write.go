@@ -1,0 +1,332 @@
+package websocket
+
+import (
+	"io"
+	"time"
+
+	"github.com/hertzws/websocket/frame"
+)
+
+// messageWriter is the io.WriteCloser NextWriter hands out. Like readers,
+// the Conn keeps two and alternates, so a writer costs no allocation and a
+// writer used after its Close is recognised by its sequence number.
+type messageWriter struct {
+	c      *Conn
+	seq    uint32
+	opcode frame.Opcode // of the next frame: the message type, then continuation
+	buf    []byte       // bytes written but not yet framed
+	pooled *writeBuffer // where buf came from, when a BufferPool is used
+}
+
+// writeBuffer is what a Conn stores in a BufferPool: a pointer, so that Put
+// does not allocate.
+type writeBuffer struct{ b []byte }
+
+// NextWriter returns a writer for the next message to send. The writer's
+// Close method flushes the complete message to the network.
+//
+// There can be at most one open writer on a connection: NextWriter waits
+// until the previous writer is closed. Only TextMessage and BinaryMessage
+// are accepted; use WriteControl for control messages.
+func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
+	if messageType != TextMessage && messageType != BinaryMessage {
+		return nil, errBadWriteOpCode
+	}
+	if err := c.acquire(c.msgLock); err != nil {
+		return nil, err
+	}
+	if c.closeSent.Load() {
+		<-c.msgLock
+		return nil, ErrCloseSent
+	}
+	// writeSeq is odd while a writer is open and even between writers, so
+	// seq>>1 counts messages and picks the slot.
+	seq := c.writeSeq.Add(1)
+	w := &c.writers[(seq>>1)&1]
+	*w = messageWriter{c: c, seq: seq, opcode: frame.Opcode(messageType)}
+	if c.writeBufferPool != nil {
+		wb, _ := c.writeBufferPool.Get().(*writeBuffer)
+		if wb == nil || cap(wb.b) < c.writeBufferSize {
+			wb = &writeBuffer{b: make([]byte, 0, c.writeBufferSize)}
+		}
+		w.pooled = wb
+		w.buf = wb.b[:0]
+	} else {
+		if c.ownWriteBuffer == nil {
+			c.ownWriteBuffer = make([]byte, 0, c.writeBufferSize)
+		}
+		w.buf = c.ownWriteBuffer[:0]
+	}
+	return w, nil
+}
+
+// Write buffers p, sending a frame each time the write buffer fills. A
+// write at least as large as the buffer goes out as a frame of its own
+// without being copied.
+func (w *messageWriter) Write(p []byte) (int, error) {
+	if w.seq != w.c.writeSeq.Load() {
+		return 0, errWriterClosed
+	}
+	written := 0
+	for len(p) > 0 {
+		if len(w.buf) == 0 && len(p) >= cap(w.buf) {
+			if err := w.flushFrame(p, false); err != nil {
+				return written, err
+			}
+			return written + len(p), nil
+		}
+		n := copy(w.buf[len(w.buf):cap(w.buf)], p)
+		w.buf = w.buf[:len(w.buf)+n]
+		p = p[n:]
+		written += n
+		if len(w.buf) == cap(w.buf) {
+			if err := w.flushFrame(w.buf, false); err != nil {
+				return written, err
+			}
+			w.buf = w.buf[:0]
+		}
+	}
+	return written, nil
+}
+
+// WriteString is Write for a string.
+func (w *messageWriter) WriteString(s string) (int, error) {
+	written := 0
+	for len(s) > 0 {
+		if w.seq != w.c.writeSeq.Load() {
+			return written, errWriterClosed
+		}
+		n := copy(w.buf[len(w.buf):cap(w.buf)], s)
+		w.buf = w.buf[:len(w.buf)+n]
+		s = s[n:]
+		written += n
+		if len(w.buf) == cap(w.buf) {
+			if err := w.flushFrame(w.buf, false); err != nil {
+				return written, err
+			}
+			w.buf = w.buf[:0]
+		}
+	}
+	return written, nil
+}
+
+// Close sends the buffered bytes as the final frame of the message and
+// frees the connection for the next writer.
+func (w *messageWriter) Close() error {
+	c := w.c
+	if w.seq != c.writeSeq.Load() {
+		return errWriterClosed
+	}
+	err := w.flushFrame(w.buf, true)
+	c.writeSeq.Add(1) // this writer is now stale
+	if w.pooled != nil {
+		w.pooled.b = w.buf[:0]
+		c.writeBufferPool.Put(w.pooled)
+	}
+	*w = messageWriter{c: c, seq: w.seq}
+	<-c.msgLock
+	return err
+}
+
+func (w *messageWriter) flushFrame(payload []byte, fin bool) error {
+	c := w.c
+	if err := c.acquire(c.frameLock); err != nil {
+		return err
+	}
+	err := c.writeFrameLocked(frame.Header{Fin: fin, Opcode: w.opcode}, payload, 0)
+	<-c.frameLock
+	w.opcode = frame.OpContinuation
+	return err
+}
+
+// WriteMessage is a helper method for getting a writer using NextWriter,
+// writing the message and closing the writer. A data message goes out as a
+// single frame; control messages are sent with WriteControl.
+func (c *Conn) WriteMessage(messageType int, data []byte) error {
+	switch messageType {
+	case TextMessage, BinaryMessage:
+	case CloseMessage, PingMessage, PongMessage:
+		return c.WriteControl(messageType, data, time.Time{})
+	default:
+		return errBadWriteOpCode
+	}
+	if err := c.acquire(c.msgLock); err != nil {
+		return err
+	}
+	defer func() { <-c.msgLock }()
+	if c.closeSent.Load() {
+		return ErrCloseSent
+	}
+	if err := c.acquire(c.frameLock); err != nil {
+		return err
+	}
+	err := c.writeFrameLocked(frame.Header{Fin: true, Opcode: frame.Opcode(messageType)}, data, 0)
+	<-c.frameLock
+	return err
+}
+
+// WriteControl writes a control message (CloseMessage, PingMessage or
+// PongMessage) with the given deadline; a zero deadline means the write
+// deadline set with SetWriteDeadline applies. The payload must be at most
+// 125 bytes (RFC 6455 §5.5). It may be called while a NextWriter is open:
+// the control frame goes out between the message's frames.
+//
+// After a close message has been sent, further writes return ErrCloseSent.
+func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) error {
+	switch messageType {
+	case CloseMessage, PingMessage, PongMessage:
+	default:
+		return errBadWriteOpCode
+	}
+	if len(data) > frame.MaxControlPayload {
+		return errInvalidControlFrame
+	}
+	if err := c.acquireBefore(c.frameLock, deadline); err != nil {
+		return err
+	}
+	defer func() { <-c.frameLock }()
+	if c.closeSent.Load() {
+		return ErrCloseSent
+	}
+	err := c.writeFrameLocked(frame.Header{Fin: true, Opcode: frame.Opcode(messageType)}, data, deadlineNanos(deadline))
+	if messageType == CloseMessage && err == nil {
+		c.closeSent.Store(true)
+		c.closeIfHandshakeDone()
+	}
+	return err
+}
+
+// writeFrameLocked sends one frame: the header goes into the transport's
+// output buffer, the payload follows (masked on the way for a client), and
+// one Flush hands both to the kernel. deadline, when not zero, overrides the
+// connection's write deadline for this frame. The caller holds frameLock.
+func (c *Conn) writeFrameLocked(h frame.Header, payload []byte, deadline int64) error {
+	if c.closed.Load() {
+		return ErrConnClosed
+	}
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	if err := c.applyWriteDeadline(deadline); err != nil {
+		return c.failWrite(err)
+	}
+	h.PayloadLen = int64(len(payload))
+	if c.role == frame.RoleClient {
+		h.Masked = true
+		h.Mask = newMaskKey()
+		buf, err := c.t.Malloc(h.Size() + len(payload))
+		if err != nil {
+			return c.failWrite(err)
+		}
+		n := frame.PutHeader(buf, h)
+		frame.MaskCopy(buf[n:], payload, h.Mask, 0)
+	} else {
+		buf, err := c.t.Malloc(h.Size())
+		if err != nil {
+			return c.failWrite(err)
+		}
+		frame.PutHeader(buf, h)
+		if len(payload) > 0 {
+			if _, err := c.t.WriteBinary(payload); err != nil {
+				return c.failWrite(err)
+			}
+		}
+	}
+	if err := c.t.Flush(); err != nil {
+		return c.failWrite(err)
+	}
+	return nil
+}
+
+// writeRawLocked sends bytes that already form whole frames (a prepared
+// message). The caller holds frameLock.
+func (c *Conn) writeRawLocked(b []byte) error {
+	if c.closed.Load() {
+		return ErrConnClosed
+	}
+	if c.writeErr != nil {
+		return c.writeErr
+	}
+	if err := c.applyWriteDeadline(0); err != nil {
+		return c.failWrite(err)
+	}
+	if _, err := c.t.WriteBinary(b); err != nil {
+		return c.failWrite(err)
+	}
+	if err := c.t.Flush(); err != nil {
+		return c.failWrite(err)
+	}
+	return nil
+}
+
+// failWrite records a transport write error: a frame may have been cut, so
+// the stream can no longer be trusted and every later write fails too.
+func (c *Conn) failWrite(err error) error {
+	if c.closed.Load() {
+		err = ErrConnClosed
+	}
+	c.writeErr = err
+	return err
+}
+
+// closeIfHandshakeDone closes the TCP connection once close frames have gone
+// both ways. RFC 6455 §7.1.1: the server should close the TCP connection
+// first; a client waits for the server to do so.
+func (c *Conn) closeIfHandshakeDone() {
+	if c.role == frame.RoleServer && c.closeSent.Load() && c.closeReceived.Load() {
+		_ = c.Close()
+	}
+}
+
+// applyWriteDeadline hands the transport the deadline for the next write:
+// override (Unix nanoseconds) when not zero, else the deadline from
+// SetWriteDeadline, else now plus the timeout from NetConn's
+// SetWriteTimeout. The caller holds frameLock.
+func (c *Conn) applyWriteDeadline(override int64) error {
+	d := override
+	if d == 0 {
+		d = c.writeDeadline.Load()
+	}
+	if d == 0 {
+		if timeout := c.writeTimeout.Load(); timeout > 0 {
+			d = time.Now().UnixNano() + timeout
+		}
+	}
+	if d == c.appliedWriteDL {
+		return nil
+	}
+	c.appliedWriteDL = d
+	return setTransportDeadline(c.t, false, d)
+}
+
+// setTransportDeadline gives a transport a read or write deadline in Unix
+// nanoseconds (0 for none) through its deadline method, or through its
+// timeout method when the deadline method fails.
+func setTransportDeadline(t transport, read bool, d int64) error {
+	when := nanosDeadline(d)
+	var err error
+	if read {
+		err = t.SetReadDeadline(when)
+	} else {
+		err = t.SetWriteDeadline(when)
+	}
+	if err == nil {
+		return nil
+	}
+	var timeout time.Duration
+	if d != 0 {
+		if timeout = time.Until(when); timeout <= 0 {
+			timeout = time.Nanosecond
+		}
+	}
+	if tt, ok := t.(interface {
+		SetReadTimeout(time.Duration) error
+		SetWriteTimeout(time.Duration) error
+	}); ok {
+		if read {
+			return tt.SetReadTimeout(timeout)
+		}
+		return tt.SetWriteTimeout(timeout)
+	}
+	return err
+}
