@@ -77,6 +77,7 @@ type Conn struct {
 	closeOnce sync.Once
 	closed    atomic.Bool
 	done      chan struct{}
+	shutdown  func() // sends FIN at once where closing the transport does not; may be nil
 
 	// Write side. msgLock is held for a whole data message (a NextWriter
 	// holds it until its Close); frameLock is held from the first byte of a
@@ -222,6 +223,9 @@ func (c *Conn) Close() error {
 		c.closed.Store(true)
 		close(c.done)
 		err = c.t.Close()
+		if c.shutdown != nil {
+			c.shutdown()
+		}
 	})
 	return err
 }

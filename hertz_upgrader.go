@@ -191,6 +191,7 @@ func serveHijacked(raw, hijacked network.Conn, cfg connConfig, handler HertzHand
 	_ = raw.SetWriteDeadline(time.Time{})
 
 	c := newConn(raw, frame.RoleServer, cfg, raw.LocalAddr(), raw.RemoteAddr())
+	c.shutdown = socketShutdown(raw)
 	defer func() {
 		if r := recover(); r != nil {
 			hlog.SystemLogger().Errorf("websocket: panic in HertzHandler for %v: %v\n%s", c.remoteAddr, r, debug.Stack())

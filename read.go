@@ -101,31 +101,18 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 	return messageType, p, err
 }
 
-// readAll reads the rest of the message, sizing the buffer from the frame
-// headers so that a single-frame message costs one allocation.
+// readAll reads the rest of the message. The buffer is sized from the frame
+// headers, so a single-frame message costs one allocation, but an announced
+// length is trusted only up to 1 MiB beyond the bytes that really arrived:
+// a peer cannot make the server allocate a large buffer it never fills.
 func (r *messageReader) readAll() ([]byte, error) {
-	c := r.c
-	c.readMu.Lock()
-	size := c.readRemaining
-	c.readMu.Unlock()
-	if size > 1<<20 {
-		size = 1 << 20 // grow past this as bytes really arrive
-	}
-	p := make([]byte, 0, size)
+	var p []byte
 	for {
 		if len(p) == cap(p) {
-			c.readMu.Lock()
-			more := c.readRemaining
-			c.readMu.Unlock()
-			if more < 512 {
-				more = 512
-			}
-			if more > int64(cap(p))+1<<20 {
-				more = int64(cap(p)) + 1<<20
-			}
-			grown := make([]byte, len(p), int64(cap(p))+more)
-			copy(grown, p)
-			p = grown
+			r.c.readMu.Lock()
+			remaining := r.c.readRemaining
+			r.c.readMu.Unlock()
+			p = grow(p, remaining)
 		}
 		n, err := r.Read(p[len(p):cap(p)])
 		p = p[:len(p)+n]
@@ -136,6 +123,26 @@ func (r *messageReader) readAll() ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// grow returns p with room for at least the remaining bytes of the current
+// frame (up to 1 MiB more than p holds) and at least doubled, keeping its
+// contents.
+func grow(p []byte, remaining int64) []byte {
+	const trustAhead = 1 << 20
+	more := remaining
+	if more > trustAhead {
+		more = trustAhead
+	}
+	if more < int64(cap(p)) {
+		more = int64(cap(p))
+	}
+	if more == 0 {
+		more = 512 // between frames: the next size is not known yet
+	}
+	grown := make([]byte, len(p), int64(cap(p))+more)
+	copy(grown, p)
+	return grown
 }
 
 // nextDataFrame reads frame headers until a data frame, handling the control
