@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/hertzws/websocket/frame"
 )
@@ -77,7 +78,7 @@ type CloseError struct {
 
 func (e *CloseError) Error() string {
 	s := fmt.Sprintf("websocket: close %d", e.Code)
-	if name := frame.CloseCode(e.Code).String(); name != "" {
+	if name := frame.CloseCode(e.Code).String(); !strings.HasPrefix(name, "close code") {
 		s += " (" + name + ")"
 	}
 	if e.Text != "" {
