@@ -1,0 +1,55 @@
+# Development tasks. Every target works without Go on PATH: Go lives at
+# /usr/local/go on the machines this project is built on.
+export PATH := /usr/local/go/bin:$(PATH)
+
+# staticcheck v0.8.2 (2026.2.2) is the release built for the Go 1.26
+# toolchain used here; `go run` builds it once and caches it.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+FUZZTIME ?= 60s
+BENCH ?= .
+ADDR ?= localhost:8080
+TESTTIMEOUT ?= 20m
+
+.PHONY: all test lint bench fuzz cover run-echo
+
+all: lint test
+
+## test: go vet, then every test with the race detector
+test:
+	go vet ./...
+	go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
+
+## lint: gofmt (no file may need formatting), go vet and staticcheck
+lint:
+	@unformatted="$$(gofmt -l .)"; \
+	if [ -n "$$unformatted" ]; then \
+		echo "gofmt -l: these files need gofmt -w:"; echo "$$unformatted"; exit 1; \
+	fi
+	go vet ./...
+	go run $(STATICCHECK) ./...
+
+## bench: every benchmark, with allocations (BENCH=regexp to choose)
+bench:
+	go test -run '^$$' -bench '$(BENCH)' -benchmem ./...
+
+## fuzz: every Fuzz target of every package, FUZZTIME each (default 60s)
+fuzz:
+	@set -e; \
+	for pkg in $$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
+		list="$$(go test -list '^Fuzz' "$$pkg")"; \
+		for name in $$(printf '%s\n' "$$list" | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$name ($(FUZZTIME))"; \
+			go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done
+
+## cover: tests with coverage; writes coverage.out and prints the total
+cover:
+	go test -count=1 -timeout $(TESTTIMEOUT) -covermode=atomic -coverprofile=coverage.out ./...
+	@go tool cover -func=coverage.out | tail -n 1
+	@echo "details: go tool cover -html=coverage.out"
+
+## run-echo: the echo example on $(ADDR) (open http://$(ADDR)/)
+run-echo:
+	go run ./examples/echo -addr $(ADDR)
