@@ -98,24 +98,33 @@ type Conn struct {
 	compressionLevel   atomic.Int32
 
 	// Read side, guarded by readMu: one reader at a time.
-	readMu         sync.Mutex
-	readErr        error
-	appliedReadDL  int64
-	readDeadline   atomic.Int64
-	readTimeout    atomic.Int64 // nanoseconds per wait, from NetConn
-	readLimit      atomic.Int64
-	hdr            frame.Header // the frame being read
-	readRemaining  int64        // payload bytes of hdr not yet consumed
-	readMaskPos    int
-	fragmented     bool // a data message has frames still to come (§5.4)
-	messageDone    bool // the final frame's payload has been consumed
-	messageText    bool
-	messageLen     int64
-	utf8           frame.UTF8Validator
-	readers        [2]messageReader
-	readSeq        uint32
-	controlPayload [frame.MaxControlPayload]byte
-	closeReceived  atomic.Bool
+	readMu        sync.Mutex
+	readErr       error
+	appliedReadDL int64
+	readDeadline  atomic.Int64
+	readTimeout   atomic.Int64 // nanoseconds per wait, from NetConn
+	readLimit     atomic.Int64
+	hdr           frame.Header // the frame being read
+	readRemaining int64        // payload bytes of hdr not yet consumed
+	readMaskPos   int
+	fragmented    bool // a data message has frames still to come (§5.4)
+	messageDone   bool // the final frame's payload has been consumed
+	messageText   bool
+	messageLen    int64 // wire bytes of the message so far
+	// Compressed messages (RFC 7692): messageCompressed is set by the
+	// first frame's RSV1, inflating while the inflater holds the message,
+	// messageOut counts the inflated bytes for the read limit.
+	messageCompressed bool
+	inflating         bool
+	messageOut        int64
+	allowedRsv        byte // RSV bits a negotiated extension defines
+	rawPayload        rawPayload
+	probe             [1]byte // readAll's one-byte look past the read limit
+	utf8              frame.UTF8Validator
+	readers           [2]messageReader
+	readSeq           uint32
+	controlPayload    [frame.MaxControlPayload]byte
+	closeReceived     atomic.Bool
 
 	handlerMu    sync.RWMutex
 	pingHandler  func(appData string) error
@@ -124,6 +133,10 @@ type Conn struct {
 
 	netConnOnce sync.Once
 	netConn     *netConnView
+
+	// compression is the permessage-deflate state, nil when the extension
+	// was not negotiated.
+	compression *compression
 }
 
 // newConn wraps a transport whose handshake is complete.
@@ -142,7 +155,14 @@ func newConn(t transport, role frame.Role, cfg connConfig, local, remote net.Add
 		messageDone:     true,
 	}
 	c.readLimit.Store(cfg.readLimit)
+	c.rawPayload.c = c
 	c.compressionLevel.Store(DefaultCompressionLevel)
+	if cfg.compression != nil {
+		c.compression = newCompression(role, cfg.compression, &cfg.compressionOptions)
+		c.allowedRsv = frame.Rsv1
+		c.compressionEnabled.Store(true)
+		c.compressionLevel.Store(int32(c.compression.deflater.Level()))
+	}
 	return c
 }
 
@@ -202,7 +222,7 @@ func (c *Conn) EnableWriteCompression(enable bool) { c.compressionEnabled.Store(
 // negotiated with the peer. See the compress/flate package for a
 // description of compression levels; valid levels are -2 to 9.
 func (c *Conn) SetCompressionLevel(level int) error {
-	if level < minCompressionLevel || level > maxCompressionLevel {
+	if !frame.ValidCompressionLevel(level) {
 		return errInvalidCompressionLevel
 	}
 	c.compressionLevel.Store(int32(level))
@@ -244,6 +264,9 @@ func (c *Conn) release() {
 // acquire takes a lock channel, giving up with ErrConnClosed once the Conn
 // is closed.
 func (c *Conn) acquire(lock chan struct{}) error {
+	if c.closed.Load() {
+		return ErrConnClosed
+	}
 	select {
 	case lock <- struct{}{}:
 		return nil

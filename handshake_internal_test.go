@@ -65,24 +65,27 @@ func TestComputeAcceptKey(t *testing.T) {
 
 func TestGrowTrustsAnnouncedLengthOnlySoFar(t *testing.T) {
 	tests := []struct {
-		len, cap  int
-		remaining int64
-		wantCap   int
+		len, cap         int
+		remaining, limit int64
+		wantCap          int
 	}{
-		{0, 0, 5, 5},              // small message: exact
-		{0, 0, 0, 512},            // unknown: a small start
-		{0, 0, 32 << 20, 1 << 20}, // huge announcement: 1 MiB at first
-		{100, 100, 10, 200},       // at least double
-		{1 << 20, 1 << 20, 15 << 20, 2 << 20},
+		{0, 0, 5, 0, 5},              // small message: exact
+		{0, 0, 0, 0, 512},            // unknown: a small start
+		{0, 0, 32 << 20, 0, 1 << 20}, // huge announcement: 1 MiB at first
+		{100, 100, 10, 0, 200},       // at least double
+		{1 << 20, 1 << 20, 15 << 20, 0, 2 << 20},
+		{100, 100, 10, 150, 150},                    // never past the read limit
+		{16 << 20, 16 << 20, 0, 32 << 20, 32 << 20}, // doubling stops at the limit
+		{0, 0, 0, 100, 100},
 	}
 	for _, tt := range tests {
 		p := make([]byte, tt.len, tt.cap)
 		for i := range p {
 			p[i] = byte(i)
 		}
-		g := grow(p, tt.remaining)
+		g := grow(p, tt.remaining, tt.limit)
 		if cap(g) != tt.wantCap || len(g) != tt.len {
-			t.Errorf("grow(len %d cap %d, remaining %d): len %d cap %d, want len %d cap %d", tt.len, tt.cap, tt.remaining, len(g), cap(g), tt.len, tt.wantCap)
+			t.Errorf("grow(len %d cap %d, remaining %d, limit %d): len %d cap %d, want len %d cap %d", tt.len, tt.cap, tt.remaining, tt.limit, len(g), cap(g), tt.len, tt.wantCap)
 		}
 		for i := range p {
 			if g[i] != p[i] {

@@ -1,10 +1,7 @@
 package websocket
 
 import (
-	"crypto/sha1"
-	"encoding/base64"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -70,8 +67,14 @@ type HertzUpgrader struct {
 
 	// EnableCompression specifies if the server should attempt to negotiate
 	// per message compression (RFC 7692). Setting this value to true does not
-	// guarantee that compression will be supported.
+	// guarantee that compression will be supported: the client must offer
+	// permessage-deflate. Compression tunes it.
 	EnableCompression bool
+
+	// Compression sets context takeover, window sizes, the starting level
+	// and the size threshold of permessage-deflate when EnableCompression
+	// is true. The zero value suits most servers; see CompressionOptions.
+	Compression CompressionOptions
 
 	// ReadLimit is the largest message, in bytes, a connection accepts; a
 	// larger one is refused with close code 1009 and ErrReadLimit. Zero means
@@ -79,10 +82,6 @@ type HertzUpgrader struct {
 	// handler can change it per connection with Conn.SetReadLimit.
 	ReadLimit int64
 }
-
-// websocketGUID is the fixed string of RFC 6455 §1.3 mixed into the
-// handshake key.
-const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // Upgrade upgrades the HTTP server connection to the WebSocket protocol.
 //
@@ -143,11 +142,20 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 
 	subprotocol := u.selectSubprotocol(ctx)
 	cfg := connConfig{
-		readBufferSize:  orDefault(u.ReadBufferSize, DefaultReadBufferSize),
-		writeBufferSize: orDefault(u.WriteBufferSize, DefaultWriteBufferSize),
-		writeBufferPool: u.WriteBufferPool,
-		readLimit:       readLimitOrDefault(u.ReadLimit),
-		subprotocol:     subprotocol,
+		readBufferSize:     orDefault(u.ReadBufferSize, DefaultReadBufferSize),
+		writeBufferSize:    orDefault(u.WriteBufferSize, DefaultWriteBufferSize),
+		writeBufferPool:    u.WriteBufferPool,
+		readLimit:          readLimitOrDefault(u.ReadLimit),
+		subprotocol:        subprotocol,
+		compressionOptions: u.Compression,
+	}
+	if u.EnableCompression {
+		// RFC 7692 §5: accept the first offer we can honour; offers we
+		// cannot are declined, never a reason to fail the handshake.
+		offers := frame.ParseExtensions(ctx.Request.Header.PeekAll("Sec-Websocket-Extensions"))
+		if agreed, ok := frame.NegotiateDeflate(offers, u.Compression.policy()); ok {
+			cfg.compression = &agreed
+		}
 	}
 
 	h := &ctx.Response.Header
@@ -159,6 +167,12 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 		h.Set("Sec-WebSocket-Protocol", subprotocol)
 	} else {
 		h.Del("Sec-WebSocket-Protocol")
+	}
+	// Only extensions we run may be named in the response (RFC 6455 §9.1).
+	if cfg.compression != nil {
+		h.Set("Sec-WebSocket-Extensions", cfg.compression.String())
+	} else {
+		h.Del("Sec-WebSocket-Extensions")
 	}
 	h.SetNoDefaultContentType(true)
 	ctx.Response.ResetBody()
@@ -213,6 +227,11 @@ func (u *HertzUpgrader) fail(ctx *app.RequestContext, status int, reason string)
 		u.Error(ctx, status, err)
 	} else {
 		ctx.AbortWithMsg(consts.StatusMessage(status), status)
+		if status == consts.StatusUpgradeRequired {
+			// AbortWithMsg resets the response, dropping the header
+			// RFC 6455 §4.2.2 requires on a 426: set it again.
+			ctx.Response.Header.Set("Sec-WebSocket-Version", "13")
+		}
 	}
 	return err
 }
@@ -249,53 +268,7 @@ func IsWebSocketUpgrade(ctx *app.RequestContext) bool {
 func Subprotocols(ctx *app.RequestContext) []string {
 	var protocols []string
 	for _, line := range ctx.Request.Header.PeekAll("Sec-Websocket-Protocol") {
-		for _, p := range strings.Split(string(line), ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				protocols = append(protocols, p)
-			}
-		}
+		protocols = append(protocols, splitTokens(string(line))...)
 	}
 	return protocols
-}
-
-// headerHasToken reports whether a comma-separated header, possibly on
-// several lines, holds token, compared without regard to ASCII case
-// (RFC 7230 §6.7 for Upgrade, §6.1 for Connection).
-func headerHasToken(lines [][]byte, token string) bool {
-	for _, line := range lines {
-		s := string(line)
-		for s != "" {
-			var item string
-			if i := strings.IndexByte(s, ','); i >= 0 {
-				item, s = s[:i], s[i+1:]
-			} else {
-				item, s = s, ""
-			}
-			if strings.EqualFold(strings.Trim(item, " \t"), token) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// validChallengeKey reports whether key is the base64 encoding of 16 bytes,
-// as RFC 6455 §4.1 requires of Sec-WebSocket-Key.
-func validChallengeKey(key []byte) bool {
-	if len(key) != 24 {
-		return false
-	}
-	var decoded [18]byte
-	n, err := base64.StdEncoding.Decode(decoded[:], key)
-	return err == nil && n == 16
-}
-
-// computeAcceptKey returns the Sec-WebSocket-Accept value for a challenge
-// key (RFC 6455 §4.2.2, item 5.4).
-func computeAcceptKey(key []byte) string {
-	h := sha1.New()
-	h.Write(key)
-	h.Write([]byte(websocketGUID))
-	var sum [sha1.Size]byte
-	return base64.StdEncoding.EncodeToString(h.Sum(sum[:0]))
 }

@@ -8,17 +8,15 @@ import (
 
 // WriteJSON writes the JSON encoding of v as a text message. It uses Hertz's
 // JSON package (sonic where available), so no second JSON library is linked.
+//
+// The message ends with a newline, as json.Encoder writes it. It goes out in
+// one frame, and is compressed by the rules of WriteMessage.
 func (c *Conn) WriteJSON(v interface{}) error {
-	w, err := c.NextWriter(TextMessage)
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	err1 := json.NewEncoder(w).Encode(v)
-	err2 := w.Close()
-	if err1 != nil {
-		return err1
-	}
-	return err2
+	return c.WriteMessage(TextMessage, append(b, '\n'))
 }
 
 // ReadJSON reads the next JSON-encoded message from the connection and

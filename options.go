@@ -1,6 +1,10 @@
 package websocket
 
-import "time"
+import (
+	"time"
+
+	"github.com/hertzws/websocket/frame"
+)
 
 // Defaults shared by every way of making a Conn. The upgrader (and, later, the
 // client) read them through the helpers below so that no default is written
@@ -29,10 +33,11 @@ const (
 	// messages until SetCompressionLevel chooses another.
 	DefaultCompressionLevel = 1
 
-	// minCompressionLevel and maxCompressionLevel bound SetCompressionLevel,
-	// as in compress/flate: -2 (Huffman only) to 9 (best compression).
-	minCompressionLevel = -2
-	maxCompressionLevel = 9
+	// DefaultCompressionThreshold is the size, in bytes, below which
+	// WriteMessage, WriteJSON and prepared messages go out uncompressed when
+	// CompressionOptions.Threshold is zero: deflate cannot shrink a message
+	// that small enough to pay for the work.
+	DefaultCompressionThreshold = 128
 
 	// closeWriteTimeout bounds how long the library itself waits to write a
 	// close frame (answering a peer's close or a protocol error), so a peer
@@ -53,6 +58,86 @@ type BufferPool interface {
 	Put(interface{})
 }
 
+// CompressionOptions tunes permessage-deflate (RFC 7692) once
+// EnableCompression has turned it on. The zero value asks for what browsers
+// and most peers use: context takeover in both directions, 32 KiB windows,
+// level 1, and no compression for messages under 128 bytes.
+//
+// The Server* and Client* names are those of the RFC 7692 parameters and
+// mean the same on both ends: the server's compressor and the client's.
+//
+// Memory: with context takeover a connection keeps its compressor for its
+// whole life once it has sent a compressed message (a few hundred KiB at
+// level 1) and up to 64 KiB of history for its decompressor. Without it the
+// compressor and decompressor go back to shared pools after every message,
+// so idle connections hold nothing. Servers with very many connections that
+// send little should set ServerNoContextTakeover and
+// ClientNoContextTakeover.
+type CompressionOptions struct {
+	// Level is the flate level, 1 (fastest) to 9 (smallest), that new
+	// connections start with; zero means DefaultCompressionLevel. The
+	// other flate levels (-2 Huffman only, 0 stored) are available per
+	// connection through Conn.SetCompressionLevel.
+	Level int
+
+	// Threshold is the size in bytes below which a message whose size is
+	// known up front (WriteMessage, WriteJSON, PreparedMessage) is sent
+	// uncompressed. Zero means DefaultCompressionThreshold; a negative
+	// value compresses every message. Messages written through NextWriter
+	// are always compressed.
+	Threshold int
+
+	// ServerNoContextTakeover makes the server start every message it sends
+	// with an empty window (RFC 7692 §7.1.1.1): less compression, no
+	// compressor kept between messages.
+	ServerNoContextTakeover bool
+
+	// ClientNoContextTakeover asks the client to start every message with
+	// an empty window (RFC 7692 §7.1.1.2), so the server keeps no history
+	// for decompressing.
+	ClientNoContextTakeover bool
+
+	// ServerMaxWindowBits caps the server's LZ77 window at 2^n bytes, 8..15
+	// (RFC 7692 §7.1.2.1). Zero means 15 (32 KiB). A server honours a
+	// smaller value the client asks for.
+	ServerMaxWindowBits int
+
+	// ClientMaxWindowBits asks the client to cap its window at 2^n bytes,
+	// 8..15 (RFC 7692 §7.1.2.2), which bounds the history the server keeps
+	// for it. It is only sent to a client that offered the parameter. Zero
+	// means 15.
+	ClientMaxWindowBits int
+}
+
+// policy turns the options into the negotiation policy of package frame.
+func (o *CompressionOptions) policy() frame.DeflatePolicy {
+	return frame.DeflatePolicy{
+		ServerNoContextTakeover: o.ServerNoContextTakeover,
+		ClientNoContextTakeover: o.ClientNoContextTakeover,
+		ServerMaxWindowBits:     o.ServerMaxWindowBits,
+		ClientMaxWindowBits:     o.ClientMaxWindowBits,
+	}
+}
+
+// level returns the starting compression level.
+func (o *CompressionOptions) level() int {
+	if o.Level == 0 {
+		return DefaultCompressionLevel
+	}
+	return o.Level
+}
+
+// threshold returns the smallest message size that is compressed.
+func (o *CompressionOptions) threshold() int {
+	switch {
+	case o.Threshold == 0:
+		return DefaultCompressionThreshold
+	case o.Threshold < 0:
+		return 0
+	}
+	return o.Threshold
+}
+
 // connConfig is the normalised configuration a Conn is built from, filled in
 // once from the upgrader (or dialer) fields with every zero value replaced
 // by its default.
@@ -62,6 +147,13 @@ type connConfig struct {
 	writeBufferPool BufferPool
 	readLimit       int64
 	subprotocol     string
+
+	// compression is the agreed permessage-deflate parameters, nil when
+	// the extension was not negotiated.
+	compression *frame.DeflateParams
+	// compressionOptions are the local settings (level, threshold) used
+	// when compression is negotiated.
+	compressionOptions CompressionOptions
 }
 
 func orDefault(v, def int) int {
@@ -71,8 +163,11 @@ func orDefault(v, def int) int {
 	return v
 }
 
+// readLimitOrDefault maps HertzUpgrader.ReadLimit to a Conn's limit: zero
+// means DefaultReadLimit, a negative value means no limit (the Conn checks
+// only limits above zero) and is kept as is.
 func readLimitOrDefault(v int64) int64 {
-	if v <= 0 {
+	if v == 0 {
 		return DefaultReadLimit
 	}
 	return v

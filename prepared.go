@@ -1,23 +1,27 @@
 package websocket
 
 import (
-	"sync"
-
 	"github.com/hertzws/websocket/frame"
 )
 
 // PreparedMessage caches the on-the-wire form of a message so that sending
-// it to many connections frames it once. It is safe for concurrent use.
+// it to many connections frames it, and compresses it, once. It is safe for
+// concurrent use.
+//
+// One form is kept per way of sending that the message was asked for:
+// uncompressed, or compressed at a given level and window size. A compressed
+// form is a fresh DEFLATE stream that refers to no earlier message, so the
+// same bytes are correct on connections with and without context takeover;
+// a connection with context takeover restarts its own window after sending
+// one (see frame.Deflater.ForgetContext).
 //
 // A server writes the same bytes to every connection; a client masks each
 // send with a fresh key, as RFC 6455 §5.3 requires, so for a client a
-// prepared message saves only the copy of the payload.
+// prepared message saves the framing and compression but not the copy.
 type PreparedMessage struct {
 	messageType int
 	data        []byte
-
-	once        sync.Once
-	serverFrame []byte // header and payload, unmasked
+	forms       preparedForms
 }
 
 // NewPreparedMessage returns an initialized PreparedMessage. The data is
@@ -30,15 +34,31 @@ func NewPreparedMessage(messageType int, data []byte) (*PreparedMessage, error) 
 	return &PreparedMessage{messageType: messageType, data: append([]byte(nil), data...)}, nil
 }
 
-// frameFor returns the complete unmasked frame, built on first use.
-func (pm *PreparedMessage) frameFor() []byte {
-	pm.once.Do(func() {
-		h := frame.Header{Fin: true, Opcode: frame.Opcode(pm.messageType), PayloadLen: int64(len(pm.data))}
-		b := make([]byte, 0, h.Size()+len(pm.data))
-		b = frame.AppendHeader(b, h)
-		pm.serverFrame = append(b, pm.data...)
-	})
-	return pm.serverFrame
+// form returns the message encoded as key asks, encoding it on first use.
+func (pm *PreparedMessage) form(key preparedKey) (*preparedForm, error) {
+	pm.forms.mu.Lock()
+	defer pm.forms.mu.Unlock()
+	for _, f := range pm.forms.forms {
+		if f.key == key {
+			return f, nil
+		}
+	}
+	f := &preparedForm{key: key, payload: pm.data}
+	h := frame.Header{Fin: true, Opcode: frame.Opcode(pm.messageType)}
+	if key.compressed {
+		payload, err := frame.AppendCompressed(nil, pm.data, key.level, key.windowBits)
+		if err != nil {
+			return nil, err
+		}
+		f.payload = payload
+		h.Rsv = frame.Rsv1
+	}
+	h.PayloadLen = int64(len(f.payload))
+	b := make([]byte, 0, h.Size()+len(f.payload))
+	b = frame.AppendHeader(b, h)
+	f.frame = append(b, f.payload...)
+	pm.forms.forms = append(pm.forms.forms, f)
+	return f, nil
 }
 
 // WritePreparedMessage writes prepared message into connection.
@@ -50,12 +70,31 @@ func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
 	if c.closeSent.Load() {
 		return ErrCloseSent
 	}
+	var key preparedKey
+	if c.compressing(len(pm.data)) {
+		d := c.compression.deflater
+		key = preparedKey{compressed: true, level: d.Level(), windowBits: d.WindowBits()}
+	}
+	f, err := pm.form(key)
+	if err != nil {
+		return err
+	}
 	if err := c.acquire(c.frameLock); err != nil {
 		return err
 	}
-	defer func() { <-c.frameLock }()
 	if c.role == frame.RoleClient {
-		return c.writeFrameLocked(frame.Header{Fin: true, Opcode: frame.Opcode(pm.messageType)}, pm.data, 0)
+		h := frame.Header{Fin: true, Opcode: frame.Opcode(pm.messageType)}
+		if key.compressed {
+			h.Rsv = frame.Rsv1
+		}
+		err = c.writeFrameLocked(h, f.payload, 0)
+	} else {
+		err = c.writeRawLocked(f.frame)
 	}
-	return c.writeRawLocked(pm.frameFor())
+	<-c.frameLock
+	if key.compressed {
+		// The peer's window now holds this message and ours does not.
+		c.compression.deflater.ForgetContext()
+	}
+	return err
 }

@@ -3,6 +3,7 @@ package websocket
 import (
 	"errors"
 	"io"
+	"math"
 	"time"
 
 	"github.com/hertzws/websocket/frame"
@@ -39,8 +40,13 @@ func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
 		return noFrame, nil, c.readErr
 	}
 	c.readSeq++
+	// Discard what the application left of the previous message.
+	if c.inflating {
+		if err := c.discardInflated(); err != nil {
+			return noFrame, nil, c.failRead(err)
+		}
+	}
 	for {
-		// Discard what the application left of the previous message.
 		if err := c.skipFramePayload(); err != nil {
 			return noFrame, nil, c.failRead(err)
 		}
@@ -51,14 +57,18 @@ func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
 		if h.Opcode == frame.OpContinuation {
 			continue // a frame of the message being discarded
 		}
+		if c.messageCompressed {
+			c.beginInflate()
+		}
 		mr := &c.readers[c.readSeq&1]
 		mr.c, mr.seq = c, c.readSeq
 		return int(h.Opcode), mr, nil
 	}
 }
 
-// Read reads the message payload, unmasking it while copying it into p. It
-// returns io.EOF at the end of the message.
+// Read reads the message payload into p: unmasked while it is copied, and
+// decompressed when the message is compressed. It returns io.EOF at the end
+// of the message.
 func (r *messageReader) Read(p []byte) (int, error) {
 	c := r.c
 	c.readMu.Lock()
@@ -69,22 +79,34 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	if c.readErr != nil {
 		return 0, c.readErr
 	}
+	var n int
+	var err error
+	if c.messageCompressed {
+		n, err = c.readInflated(p)
+	} else {
+		n, err = c.readRaw(p)
+	}
+	if err != nil && err != io.EOF {
+		return n, c.failRead(err)
+	}
+	return n, err
+}
+
+// readRaw reads the current message's payload as it arrived: frame after
+// frame, control frames handled in between. The caller holds readMu.
+func (c *Conn) readRaw(p []byte) (int, error) {
 	for {
 		if c.readRemaining > 0 {
 			if len(p) == 0 {
 				return 0, nil
 			}
-			n, err := c.readFramePayload(p)
-			if err != nil {
-				return n, c.failRead(err)
-			}
-			return n, nil
+			return c.readFramePayload(p)
 		}
 		if c.messageDone {
 			return 0, io.EOF
 		}
 		if _, err := c.nextDataFrame(); err != nil {
-			return 0, c.failRead(err)
+			return 0, err
 		}
 	}
 }
@@ -104,18 +126,32 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 // readAll reads the rest of the message. The buffer is sized from the frame
 // headers, so a single-frame message costs one allocation, but an announced
 // length is trusted only up to 1 MiB beyond the bytes that really arrived:
-// a peer cannot make the server allocate a large buffer it never fills.
+// a peer cannot make the server allocate a large buffer it never fills. The
+// buffer never grows past the read limit: a full buffer at the limit is
+// probed with one byte, which ends the message or breaks the limit.
 func (r *messageReader) readAll() ([]byte, error) {
+	c := r.c
 	var p []byte
 	for {
-		if len(p) == cap(p) {
-			r.c.readMu.Lock()
-			remaining := r.c.readRemaining
-			r.c.readMu.Unlock()
-			p = grow(p, remaining)
+		buf := p[len(p):cap(p)]
+		probing := false
+		if len(buf) == 0 {
+			c.readMu.Lock()
+			remaining, limit := c.readRemaining, c.readLimit.Load()
+			c.readMu.Unlock()
+			if limit > 0 && int64(len(p)) >= limit {
+				buf, probing = c.probe[:], true
+			} else {
+				p = grow(p, remaining, limit)
+				buf = p[len(p):cap(p)]
+			}
 		}
-		n, err := r.Read(p[len(p):cap(p)])
-		p = p[:len(p)+n]
+		n, err := r.Read(buf)
+		if probing {
+			p = append(p, buf[:n]...)
+		} else {
+			p = p[:len(p)+n]
+		}
 		if err == io.EOF {
 			return p, nil
 		}
@@ -127,8 +163,8 @@ func (r *messageReader) readAll() ([]byte, error) {
 
 // grow returns p with room for at least the remaining bytes of the current
 // frame (up to 1 MiB more than p holds) and at least doubled, keeping its
-// contents.
-func grow(p []byte, remaining int64) []byte {
+// contents, but with no more room than limit (when above zero) allows.
+func grow(p []byte, remaining, limit int64) []byte {
 	const trustAhead = 1 << 20
 	more := remaining
 	if more > trustAhead {
@@ -140,7 +176,11 @@ func grow(p []byte, remaining int64) []byte {
 	if more == 0 {
 		more = 512 // between frames: the next size is not known yet
 	}
-	grown := make([]byte, len(p), int64(cap(p))+more)
+	size := int64(cap(p)) + more
+	if limit > 0 && size > limit {
+		size = limit
+	}
+	grown := make([]byte, len(p), size)
 	copy(grown, p)
 	return grown
 }
@@ -157,7 +197,7 @@ func (c *Conn) nextDataFrame() (frame.Header, error) {
 		if err != nil {
 			return h, err
 		}
-		if err := frame.CheckHeader(h, frame.State{Role: c.role, InMessage: c.fragmented}); err != nil {
+		if err := frame.CheckHeader(h, frame.State{Role: c.role, AllowedRsv: c.allowedRsv, InMessage: c.fragmented}); err != nil {
 			return h, err
 		}
 		if h.Opcode.IsControl() {
@@ -171,11 +211,20 @@ func (c *Conn) nextDataFrame() (frame.Header, error) {
 		if h.Opcode != frame.OpContinuation {
 			c.messageLen = 0
 			c.messageText = h.Opcode == frame.OpText
+			c.messageCompressed = h.Rsv&frame.Rsv1 != 0
 			c.utf8.Reset()
 		}
 		c.messageLen += h.PayloadLen
-		if limit := c.readLimit.Load(); limit > 0 && (h.PayloadLen > limit || c.messageLen > limit) {
-			return h, errReadLimitExceeded
+		if limit := c.readLimit.Load(); limit > 0 {
+			if c.messageCompressed {
+				// The limit applies to the inflated size (readInflated);
+				// this bounds only the wire bytes, which a valid DEFLATE
+				// stream keeps well under twice the output.
+				limit = saturatingDouble(limit)
+			}
+			if h.PayloadLen > limit || c.messageLen > limit {
+				return h, errReadLimitExceeded
+			}
 		}
 		c.hdr = h
 		c.readRemaining = h.PayloadLen
@@ -219,7 +268,8 @@ func (c *Conn) readFramePayload(p []byte) (int, error) {
 	}
 	c.readRemaining -= int64(n)
 	// RFC 6455 §8.1: fail as soon as the text stops being valid UTF-8.
-	if c.messageText && !c.utf8.Write(p[:n]) {
+	// Compressed text is validated as it is inflated.
+	if c.messageText && !c.messageCompressed && !c.utf8.Write(p[:n]) {
 		return 0, errInvalidUTF8
 	}
 	return n, c.endFrameIfEmpty()
@@ -259,7 +309,7 @@ func (c *Conn) endFrameIfEmpty() error {
 		return nil
 	}
 	c.messageDone = true
-	if c.messageText && !c.utf8.Complete() {
+	if c.messageText && !c.messageCompressed && !c.utf8.Complete() {
 		return errInvalidUTF8
 	}
 	return nil
@@ -345,7 +395,18 @@ func (c *Conn) failRead(err error) error {
 		err = &CloseError{Code: CloseAbnormalClosure, Text: io.ErrUnexpectedEOF.Error()}
 	}
 	c.readErr = err
+	if c.inflating {
+		c.endInflate()
+	}
 	return err
+}
+
+// saturatingDouble returns 2n, or the largest int64 if that overflows.
+func saturatingDouble(n int64) int64 {
+	if n > math.MaxInt64/2 {
+		return math.MaxInt64
+	}
+	return 2 * n
 }
 
 // failConnection sends a close frame with code and reason, within a short

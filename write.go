@@ -14,8 +14,12 @@ type messageWriter struct {
 	c      *Conn
 	seq    uint32
 	opcode frame.Opcode // of the next frame: the message type, then continuation
+	rsv    byte         // RSV bits of the next frame: RSV1 on the first of a compressed message
 	buf    []byte       // bytes written but not yet framed
 	pooled *writeBuffer // where buf came from, when a BufferPool is used
+	// deflater compresses the message when it goes out compressed; it
+	// belongs to the Conn and is ours while we hold msgLock.
+	deflater *frame.Deflater
 }
 
 // writeBuffer is what a Conn stores in a BufferPool: a pointer, so that Put
@@ -44,6 +48,10 @@ func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
 	seq := c.writeSeq.Add(1)
 	w := &c.writers[(seq>>1)&1]
 	*w = messageWriter{c: c, seq: seq, opcode: frame.Opcode(messageType)}
+	if c.compressing(-1) {
+		w.deflater = c.compression.deflater
+		w.rsv = frame.Rsv1
+	}
 	if c.writeBufferPool != nil {
 		wb, _ := c.writeBufferPool.Get().(*writeBuffer)
 		if wb == nil || cap(wb.b) < c.writeBufferSize {
@@ -66,6 +74,12 @@ func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
 func (w *messageWriter) Write(p []byte) (int, error) {
 	if w.seq != w.c.writeSeq.Load() {
 		return 0, errWriterClosed
+	}
+	if w.c.closed.Load() {
+		return 0, ErrConnClosed // bytes buffered now could never be sent
+	}
+	if w.deflater != nil {
+		return w.writeCompressed(p)
 	}
 	written := 0
 	for len(p) > 0 {
@@ -96,10 +110,22 @@ func (w *messageWriter) WriteString(s string) (int, error) {
 		if w.seq != w.c.writeSeq.Load() {
 			return written, errWriterClosed
 		}
+		if w.c.closed.Load() {
+			return written, ErrConnClosed
+		}
 		n := copy(w.buf[len(w.buf):cap(w.buf)], s)
 		w.buf = w.buf[:len(w.buf)+n]
 		s = s[n:]
 		written += n
+		if w.deflater != nil {
+			// Compress through the buffer: no string conversion.
+			_, err := w.writeCompressed(w.buf)
+			w.buf = w.buf[:0]
+			if err != nil {
+				return written - n, err
+			}
+			continue
+		}
 		if len(w.buf) == cap(w.buf) {
 			if err := w.flushFrame(w.buf, false); err != nil {
 				return written, err
@@ -117,7 +143,16 @@ func (w *messageWriter) Close() error {
 	if w.seq != c.writeSeq.Load() {
 		return errWriterClosed
 	}
-	err := w.flushFrame(w.buf, true)
+	var err error
+	if w.deflater != nil {
+		var last []byte
+		if last, err = w.deflater.Finish(); err == nil {
+			err = w.flushFrame(last, true)
+		}
+		w.deflater.EndMessage()
+	} else {
+		err = w.flushFrame(w.buf, true)
+	}
 	c.writeSeq.Add(1) // this writer is now stale
 	if w.pooled != nil {
 		w.pooled.b = w.buf[:0]
@@ -133,10 +168,26 @@ func (w *messageWriter) flushFrame(payload []byte, fin bool) error {
 	if err := c.acquire(c.frameLock); err != nil {
 		return err
 	}
-	err := c.writeFrameLocked(frame.Header{Fin: fin, Opcode: w.opcode}, payload, 0)
+	err := c.writeFrameLocked(frame.Header{Fin: fin, Rsv: w.rsv, Opcode: w.opcode}, payload, 0)
 	<-c.frameLock
-	w.opcode = frame.OpContinuation
+	w.opcode, w.rsv = frame.OpContinuation, 0
 	return err
+}
+
+// writeCompressed compresses p into the message and sends a frame whenever
+// a buffer's worth of compressed bytes is ready.
+func (w *messageWriter) writeCompressed(p []byte) (int, error) {
+	d := w.deflater
+	if _, err := d.Write(p); err != nil {
+		return 0, err
+	}
+	if pending := d.Pending(); len(pending) >= w.c.writeBufferSize {
+		if err := w.flushFrame(pending, false); err != nil {
+			return 0, err
+		}
+		d.Consume(len(pending))
+	}
+	return len(p), nil
 }
 
 // WriteMessage is a helper method for getting a writer using NextWriter,
@@ -156,6 +207,9 @@ func (c *Conn) WriteMessage(messageType int, data []byte) error {
 	defer func() { <-c.msgLock }()
 	if c.closeSent.Load() {
 		return ErrCloseSent
+	}
+	if c.compressing(len(data)) {
+		return c.writeCompressed(frame.Opcode(messageType), data)
 	}
 	if err := c.acquire(c.frameLock); err != nil {
 		return err
@@ -196,6 +250,10 @@ func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) er
 	return err
 }
 
+// maskChunk is how much of a client's payload is masked into the output
+// buffer at a time.
+const maskChunk = 32 << 10
+
 // writeFrameLocked sends one frame: the header goes into the transport's
 // output buffer, the payload follows (masked on the way for a client), and
 // one Flush hands both to the kernel. deadline, when not zero, overrides the
@@ -212,14 +270,29 @@ func (c *Conn) writeFrameLocked(h frame.Header, payload []byte, deadline int64) 
 	}
 	h.PayloadLen = int64(len(payload))
 	if c.role == frame.RoleClient {
+		// RFC 6455 §5.3: a client masks every frame with a fresh key. The
+		// payload is masked on its way into the output buffer, in chunks,
+		// so a large message does not need a buffer of its size.
 		h.Masked = true
 		h.Mask = newMaskKey()
-		buf, err := c.t.Malloc(h.Size() + len(payload))
+		buf, err := c.t.Malloc(h.Size())
 		if err != nil {
 			return c.failWrite(err)
 		}
-		n := frame.PutHeader(buf, h)
-		frame.MaskCopy(buf[n:], payload, h.Mask, 0)
+		frame.PutHeader(buf, h)
+		pos := 0
+		for len(payload) > 0 {
+			n := len(payload)
+			if n > maskChunk {
+				n = maskChunk
+			}
+			buf, err := c.t.Malloc(n)
+			if err != nil {
+				return c.failWrite(err)
+			}
+			pos = frame.MaskCopy(buf, payload[:n], h.Mask, pos)
+			payload = payload[n:]
+		}
 	} else {
 		buf, err := c.t.Malloc(h.Size())
 		if err != nil {
