@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +143,3 @@ func forEachTransport(t *testing.T, f func(t *testing.T, tc transportCase)) {
 		t.Run(tc.name, func(t *testing.T) { f(t, tc) })
 	}
 }
-
-func hostOf(url string) string { return strings.TrimPrefix(strings.SplitN(strings.TrimPrefix(url, "ws://"), "/", 2)[0], "") }

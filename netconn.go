@@ -78,7 +78,7 @@ func (v *netConnView) withReader(f func(t transport) error) error {
 	if err := c.applyReadDeadline(); err != nil {
 		return err
 	}
-	return f(c.t)
+	return c.closedOr(f(c.t))
 }
 
 // withWriter runs f under the frame lock if the Conn is still open.
@@ -94,7 +94,16 @@ func (v *netConnView) withWriter(f func(t transport) error) error {
 	if err := c.applyWriteDeadline(0); err != nil {
 		return err
 	}
-	return f(c.t)
+	return c.closedOr(f(c.t))
+}
+
+// closedOr reports a transport error that Close caused (the call was in
+// flight when another goroutine closed the Conn) as ErrConnClosed.
+func (c *Conn) closedOr(err error) error {
+	if err != nil && c.closed.Load() {
+		return ErrConnClosed
+	}
+	return err
 }
 
 func (v *netConnView) Read(p []byte) (n int, err error) {

@@ -39,6 +39,11 @@ func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
 	if c.readErr != nil {
 		return noFrame, nil, c.readErr
 	}
+	if c.closed.Load() {
+		// Never touch the transport after Close: once the handler has
+		// returned, Hertz has taken the connection back.
+		return noFrame, nil, c.failRead(ErrConnClosed)
+	}
 	c.readSeq++
 	// Discard what the application left of the previous message.
 	if c.inflating {
@@ -78,6 +83,9 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	}
 	if c.readErr != nil {
 		return 0, c.readErr
+	}
+	if c.closed.Load() {
+		return 0, c.failRead(ErrConnClosed)
 	}
 	var n int
 	var err error
@@ -178,6 +186,11 @@ func grow(p []byte, remaining, limit int64) []byte {
 	}
 	size := int64(cap(p)) + more
 	if limit > 0 && size > limit {
+		size = limit
+	} else if limit > 0 && more != remaining && limit-size < size/2 {
+		// A guessed size just short of the limit would force one more
+		// whole copy for the last few bytes (32 MiB copied to add 32 KiB,
+		// both buffers live at once): take the limit now.
 		size = limit
 	}
 	grown := make([]byte, len(p), size)
