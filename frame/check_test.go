@@ -138,7 +138,7 @@ func TestProtocolErrorMessage(t *testing.T) {
 		want string
 	}{
 		{ProtocolError{CloseProtocolError, "reserved opcode"}, "websocket: protocol error: reserved opcode"},
-		{ProtocolError{CloseInvalidFramePayloadData, "text message"}, "websocket: invalid UTF-8: text message"},
+		{ProtocolError{CloseInvalidFramePayloadData, "text message"}, "websocket: invalid payload data: text message"},
 		{ProtocolError{CloseMessageTooBig, ""}, "websocket: message too big"},
 		{ProtocolError{CloseMandatoryExtension, "x"}, "websocket: protocol error (mandatory extension): x"},
 	}

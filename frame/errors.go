@@ -26,7 +26,7 @@ func (e *ProtocolError) Error() string {
 	case CloseProtocolError:
 		prefix = "websocket: protocol error"
 	case CloseInvalidFramePayloadData:
-		prefix = "websocket: invalid UTF-8"
+		prefix = "websocket: invalid payload data"
 	case CloseMessageTooBig:
 		prefix = "websocket: message too big"
 	case CloseUnsupportedData:
