@@ -1,0 +1,1600 @@
+package websocket_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	cryptorand "crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"net"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/app/server"
+	gorilla "github.com/gorilla/websocket"
+
+	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/frame"
+)
+
+// e2eGuard bounds every wait in these tests so that a broken server fails the
+// test instead of hanging it. It is never used to judge speed.
+const e2eGuard = 60 * time.Second
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+// e2eRecv waits for one value on ch, failing the test if none comes within the
+// e2eGuard.
+func e2eRecv[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	timer := time.NewTimer(e2eGuard)
+	defer timer.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timer.C:
+		t.Fatalf("timed out waiting for %s", what)
+		panic("unreachable")
+	}
+}
+
+// e2eReleaseAtCleanup closes release when the test ends, for handlers that
+// must stay alive until the test has looked at the connection. Call it after
+// starting the server, so that it runs before the server's shutdown.
+func e2eReleaseAtCleanup(t testing.TB, release chan struct{}) {
+	t.Cleanup(func() { close(release) })
+}
+
+// e2eRandomBytes returns n pseudo-random bytes from a fixed seed.
+func e2eRandomBytes(n int, seed int64) []byte {
+	b := make([]byte, n)
+	_, _ = rand.New(rand.NewSource(seed)).Read(b)
+	return b
+}
+
+// e2eRandomText returns exactly n bytes of valid UTF-8 mixing 1- to 4-byte
+// runes, so that fragment boundaries fall inside multi-byte sequences.
+func e2eRandomText(n int, seed int64) []byte {
+	r := rand.New(rand.NewSource(seed))
+	b := make([]byte, 0, n)
+	var tmp [utf8.UTFMax]byte
+	for len(b) < n {
+		var c rune
+		switch r.Intn(4) {
+		case 0:
+			c = rune(0x20 + r.Intn(0x5F))
+		case 1:
+			c = rune(0x80 + r.Intn(0x800-0x80))
+		case 2:
+			c = rune(0x800 + r.Intn(0xD800-0x800)) // below the surrogates
+		default:
+			c = rune(0x10000 + r.Intn(0x110000-0x10000))
+		}
+		size := utf8.EncodeRune(tmp[:], c)
+		if len(b)+size > n {
+			b = append(b, 'a') // pad with ASCII to hit n exactly
+			continue
+		}
+		b = append(b, tmp[:size]...)
+	}
+	if !utf8.Valid(b) || len(b) != n {
+		panic("e2eRandomText produced a bad payload")
+	}
+	return b
+}
+
+// e2ePayload returns the test payload of a message type and size.
+func e2ePayload(mt, n int) []byte {
+	if mt == gorilla.TextMessage {
+		return e2eRandomText(n, int64(n)+1)
+	}
+	return e2eRandomBytes(n, int64(n)+2)
+}
+
+// e2eSameBytes fails the test unless got equals want, naming the first byte
+// that differs.
+func e2eSameBytes(t testing.TB, got, want []byte) {
+	t.Helper()
+	if bytes.Equal(got, want) {
+		return
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d bytes, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("byte %d of %d differs: got %#x, want %#x", i, len(want), got[i], want[i])
+		}
+	}
+}
+
+func e2eTypeName(mt int) string {
+	switch mt {
+	case gorilla.TextMessage:
+		return "text"
+	case gorilla.BinaryMessage:
+		return "binary"
+	}
+	return fmt.Sprintf("type%d", mt)
+}
+
+// e2eReadMessageEcho echoes every message through ReadMessage/WriteMessage, so
+// a message is reassembled in full before it is written back as one frame.
+func e2eReadMessageEcho(c *websocket.Conn) {
+	for {
+		mt, p, err := c.ReadMessage()
+		if err != nil {
+			return
+		}
+		if err := c.WriteMessage(mt, p); err != nil {
+			return
+		}
+	}
+}
+
+var e2eEchoHandlers = []struct {
+	name    string
+	handler websocket.HertzHandler
+}{
+	{"NextReader-NextWriter", echoHandler},
+	{"ReadMessage-WriteMessage", e2eReadMessageEcho},
+}
+
+// e2eDialGorilla dials with a custom gorilla Dialer and returns the
+// handshake response as well.
+func e2eDialGorilla(t testing.TB, d gorilla.Dialer, url string, header http.Header) (*gorilla.Conn, *http.Response) {
+	t.Helper()
+	if d.HandshakeTimeout == 0 {
+		d.HandshakeTimeout = 5 * time.Second
+	}
+	c, resp, err := d.Dial(url, header)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial %s: %v (status %d)", url, err, status)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, resp
+}
+
+// e2eGuardGorilla puts hang guards on a gorilla connection.
+func e2eGuardGorilla(c *gorilla.Conn) {
+	_ = c.SetReadDeadline(time.Now().Add(e2eGuard))
+	_ = c.SetWriteDeadline(time.Now().Add(e2eGuard))
+}
+
+// e2eExpectEOF reads the raw connection and fails unless the peer has closed
+// it: io.EOF, or a reset, which a peer closing with unread input causes.
+func e2eExpectEOF(t testing.TB, nc net.Conn) {
+	t.Helper()
+	_ = nc.SetReadDeadline(time.Now().Add(e2eGuard))
+	var buf [64]byte
+	for i := 0; i < 16; i++ { // bounded: a few stray bytes are reported
+		n, err := nc.Read(buf[:])
+		if n > 0 {
+			t.Fatalf("expected the server to close the TCP connection, got %d more bytes: %q", n, buf[:n])
+		}
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+			return
+		}
+		t.Fatalf("expected EOF from the server closing the connection, got %v", err)
+	}
+	t.Fatal("expected EOF, read returned nothing repeatedly")
+}
+
+// e2eRecordingConn records the bytes that go each way through a net.Conn.
+type e2eRecordingConn struct {
+	net.Conn
+	mu      sync.Mutex
+	written bytes.Buffer
+	read    bytes.Buffer
+}
+
+func (c *e2eRecordingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.mu.Lock()
+	c.written.Write(p[:n])
+	c.mu.Unlock()
+	return n, err
+}
+
+func (c *e2eRecordingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.mu.Lock()
+	c.read.Write(p[:n])
+	c.mu.Unlock()
+	return n, err
+}
+
+// frames parses the frames that follow the HTTP head in one direction of a
+// recording.
+func (c *e2eRecordingConn) frames(t testing.TB, written bool) []frame.Header {
+	t.Helper()
+	c.mu.Lock()
+	var b []byte
+	if written {
+		b = append(b, c.written.Bytes()...)
+	} else {
+		b = append(b, c.read.Bytes()...)
+	}
+	c.mu.Unlock()
+	i := bytes.Index(b, []byte("\r\n\r\n"))
+	if i < 0 {
+		t.Fatal("recording holds no HTTP head")
+	}
+	b = b[i+4:]
+	var hs []frame.Header
+	for len(b) > 0 {
+		h, n, err := frame.ParseHeader(b)
+		if err != nil {
+			t.Fatalf("recorded stream: %v", err)
+		}
+		if int64(len(b)-n) < h.PayloadLen {
+			t.Fatalf("recorded stream ends inside a frame")
+		}
+		hs = append(hs, h)
+		b = b[n+int(h.PayloadLen):]
+	}
+	return hs
+}
+
+// e2eCheckFragments checks that hs holds exactly one data message, split into
+// at least minFrames frames of at most maxPayload bytes each, and returns
+// its frame count.
+func e2eCheckFragments(t testing.TB, hs []frame.Header, op frame.Opcode, minFrames int, maxPayload int64) int {
+	t.Helper()
+	var data []frame.Header
+	for _, h := range hs {
+		if h.Opcode.IsData() {
+			data = append(data, h)
+		}
+	}
+	if len(data) < minFrames {
+		t.Fatalf("message went out in %d frames, want at least %d", len(data), minFrames)
+	}
+	for i, h := range data {
+		wantOp := frame.OpContinuation
+		if i == 0 {
+			wantOp = op
+		}
+		if h.Opcode != wantOp {
+			t.Fatalf("frame %d has opcode %v, want %v", i, h.Opcode, wantOp)
+		}
+		if h.Fin != (i == len(data)-1) {
+			t.Fatalf("frame %d of %d has FIN=%v", i, len(data), h.Fin)
+		}
+		if h.PayloadLen > maxPayload {
+			t.Fatalf("frame %d carries %d bytes, want at most %d", i, h.PayloadLen, maxPayload)
+		}
+	}
+	return len(data)
+}
+
+// ---------------------------------------------------------------------------
+// Raw client: a hand-made RFC 6455 client on a plain TCP connection, for
+// frame sequences no library client produces.
+// ---------------------------------------------------------------------------
+
+type e2eRawClient struct {
+	t    testing.TB
+	conn net.Conn
+	br   *bufio.Reader
+	resp *http.Response
+}
+
+func e2eDialRaw(t testing.TB, url string) *e2eRawClient {
+	t.Helper()
+	hostPath := strings.SplitN(strings.TrimPrefix(url, "ws://"), "/", 2)
+	if len(hostPath) != 2 {
+		t.Fatalf("bad URL %q", url)
+	}
+	host, path := hostPath[0], "/"+hostPath[1]
+	conn, err := net.DialTimeout("tcp", host, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(e2eGuard))
+
+	key := base64.StdEncoding.EncodeToString(e2eRandomBytes(16, time.Now().UnixNano()))
+	req := "GET " + path + " HTTP/1.1\r\n" +
+		"Host: " + host + "\r\n" +
+		"Upgrade: websocket\r\n" +
+		"Connection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: " + key + "\r\n" +
+		"Sec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := io.WriteString(conn, req); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReaderSize(conn, 64<<10)
+	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
+	if err != nil {
+		t.Fatalf("reading handshake response: %v", err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("handshake status %d, want 101", resp.StatusCode)
+	}
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), base64.StdEncoding.EncodeToString(sum[:]); got != want {
+		t.Fatalf("Sec-WebSocket-Accept %q, want %q", got, want)
+	}
+	return &e2eRawClient{t: t, conn: conn, br: br, resp: resp}
+}
+
+// writeFrame sends one masked frame.
+func (c *e2eRawClient) writeFrame(fin bool, op frame.Opcode, payload []byte) {
+	c.t.Helper()
+	var key [4]byte
+	if _, err := cryptorand.Read(key[:]); err != nil {
+		c.t.Fatal(err)
+	}
+	h := frame.Header{Fin: fin, Opcode: op, Masked: true, Mask: key, PayloadLen: int64(len(payload))}
+	buf := make([]byte, h.Size()+len(payload))
+	n := frame.PutHeader(buf, h)
+	frame.MaskCopy(buf[n:], payload, key, 0)
+	if _, err := c.conn.Write(buf); err != nil {
+		c.t.Fatalf("writing %v frame: %v", op, err)
+	}
+}
+
+// writeHeader sends a masked frame header announcing length bytes, and no
+// payload.
+func (c *e2eRawClient) writeHeader(fin bool, op frame.Opcode, length int64) {
+	c.t.Helper()
+	h := frame.Header{Fin: fin, Opcode: op, Masked: true, Mask: [4]byte{1, 2, 3, 4}, PayloadLen: length}
+	if _, err := c.conn.Write(frame.AppendHeader(nil, h)); err != nil {
+		c.t.Fatalf("writing header: %v", err)
+	}
+}
+
+// readFrame reads one frame from the server, which must be unmasked and
+// carry no RSV bits.
+func (c *e2eRawClient) readFrame() (frame.Header, []byte) {
+	c.t.Helper()
+	h, err := frame.ReadHeader(frame.NewBufioReader(c.br))
+	if err != nil {
+		c.t.Fatalf("reading frame header: %v", err)
+	}
+	if h.Masked || h.Rsv != 0 {
+		c.t.Fatalf("server frame masked=%v rsv=%#x", h.Masked, h.Rsv)
+	}
+	if h.PayloadLen > 64<<20 {
+		c.t.Fatalf("server frame announces %d bytes", h.PayloadLen)
+	}
+	p := make([]byte, h.PayloadLen)
+	if _, err := io.ReadFull(c.br, p); err != nil {
+		c.t.Fatalf("reading %d-byte payload: %v", h.PayloadLen, err)
+	}
+	return h, p
+}
+
+// readClose reads frames until a close frame, returning its code and reason.
+// Data frames before it are an error.
+func (c *e2eRawClient) readClose() (int, string) {
+	c.t.Helper()
+	for i := 0; i < 100; i++ {
+		h, p := c.readFrame()
+		switch h.Opcode {
+		case frame.OpClose:
+			code, reason, err := frame.ParseClosePayload(p)
+			if err != nil {
+				c.t.Fatalf("server close payload: %v", err)
+			}
+			return int(code), reason
+		case frame.OpPing, frame.OpPong:
+			continue
+		default:
+			c.t.Fatalf("expected a close frame, got %v frame of %d bytes", h.Opcode, len(p))
+		}
+	}
+	c.t.Fatal("no close frame within 100 frames")
+	return 0, ""
+}
+
+// readMessage reads one data message, answering nothing, and fails on any
+// control frame other than pong.
+func (c *e2eRawClient) readMessage() (frame.Opcode, []byte) {
+	c.t.Helper()
+	var op frame.Opcode
+	var msg []byte
+	started := false
+	for i := 0; i < 100000; i++ {
+		h, p := c.readFrame()
+		switch {
+		case h.Opcode == frame.OpPong:
+			continue
+		case h.Opcode.IsControl():
+			code, reason, _ := frame.ParseClosePayload(p)
+			c.t.Fatalf("expected a data message, got %v frame (close %d %q)", h.Opcode, code, reason)
+		case !started:
+			if h.Opcode == frame.OpContinuation {
+				c.t.Fatal("message starts with a continuation frame")
+			}
+			op, started = h.Opcode, true
+		case h.Opcode != frame.OpContinuation:
+			c.t.Fatalf("%v frame inside a message", h.Opcode)
+		}
+		msg = append(msg, p...)
+		if h.Fin {
+			return op, msg
+		}
+	}
+	c.t.Fatal("message did not end within 100000 frames")
+	return 0, nil
+}
+
+// ---------------------------------------------------------------------------
+// 1. Echo of every interesting size, both message types, both APIs.
+// ---------------------------------------------------------------------------
+
+func TestE2EEcho(t *testing.T) {
+	sizes := []int{0, 1, 125, 126, 127, 65535, 65536, 65537, 1 << 20, 16 << 20}
+	types := []int{gorilla.TextMessage, gorilla.BinaryMessage}
+	payloads := map[int]map[int][]byte{}
+	for _, mt := range types {
+		payloads[mt] = map[int][]byte{}
+		for _, n := range sizes {
+			payloads[mt][n] = e2ePayload(mt, n)
+		}
+	}
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, hc := range e2eEchoHandlers {
+			hc := hc
+			t.Run(hc.name, func(t *testing.T) {
+				url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, hc.handler)
+				c := dialGorilla(t, url, nil)
+				for _, mt := range types {
+					for _, n := range sizes {
+						mt, want := mt, payloads[mt][n]
+						t.Run(fmt.Sprintf("%s/%d", e2eTypeName(mt), n), func(t *testing.T) {
+							e2eGuardGorilla(c)
+							// Write while reading: the streaming echo sends
+							// bytes back before the message has all arrived.
+							werr := make(chan error, 1)
+							go func() { werr <- c.WriteMessage(mt, want) }()
+							gotType, got, err := c.ReadMessage()
+							if err != nil {
+								t.Fatalf("ReadMessage: %v", err)
+							}
+							if err := e2eRecv(t, werr, "client write"); err != nil {
+								t.Fatalf("WriteMessage: %v", err)
+							}
+							if gotType != mt {
+								t.Fatalf("echo type %d, want %d", gotType, mt)
+							}
+							e2eSameBytes(t, got, want)
+						})
+					}
+				}
+			})
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 2. Fragmented writes in both directions.
+// ---------------------------------------------------------------------------
+
+// e2ePieceSizes splits total into pieces of varying sizes, 1 to maxLen bytes.
+func e2ePieceSizes(total, maxLen int, seed int64) []int {
+	r := rand.New(rand.NewSource(seed))
+	var sizes []int
+	for total > 0 {
+		n := 1 + r.Intn(maxLen)
+		if n > total {
+			n = total
+		}
+		sizes = append(sizes, n)
+		total -= n
+	}
+	return sizes
+}
+
+func TestE2EFragmentedClientWrites(t *testing.T) {
+	const clientBuf = 64
+	tests := []struct {
+		name string
+		mt   int
+		size int
+	}{
+		{"binary", gorilla.BinaryMessage, 100000},
+		{"text split inside runes", gorilla.TextMessage, 100000},
+		{"binary just over one buffer", gorilla.BinaryMessage, clientBuf + 1},
+	}
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, hc := range e2eEchoHandlers {
+			hc := hc
+			t.Run(hc.name, func(t *testing.T) {
+				url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, hc.handler)
+				for _, tt := range tests {
+					tt := tt
+					t.Run(tt.name, func(t *testing.T) {
+						var rec *e2eRecordingConn
+						d := gorilla.Dialer{
+							WriteBufferSize: clientBuf,
+							NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+								var nd net.Dialer
+								nc, err := nd.DialContext(ctx, network, addr)
+								if err != nil {
+									return nil, err
+								}
+								rec = &e2eRecordingConn{Conn: nc}
+								return rec, nil
+							},
+						}
+						c, _ := e2eDialGorilla(t, d, url, nil)
+						e2eGuardGorilla(c)
+						want := e2ePayload(tt.mt, tt.size)
+
+						werr := make(chan error, 1)
+						go func() {
+							w, err := c.NextWriter(tt.mt)
+							if err != nil {
+								werr <- err
+								return
+							}
+							rest := want
+							for _, n := range e2ePieceSizes(len(want), 1000, int64(tt.size)) {
+								if _, err := w.Write(rest[:n]); err != nil {
+									werr <- err
+									return
+								}
+								rest = rest[n:]
+							}
+							werr <- w.Close()
+						}()
+						gotType, got, err := c.ReadMessage()
+						if err != nil {
+							t.Fatalf("ReadMessage: %v", err)
+						}
+						if err := e2eRecv(t, werr, "client write"); err != nil {
+							t.Fatalf("client NextWriter: %v", err)
+						}
+						if gotType != tt.mt {
+							t.Fatalf("echo type %d, want %d", gotType, tt.mt)
+						}
+						e2eSameBytes(t, got, want)
+
+						// The client really did fragment the message.
+						minFrames := (tt.size + clientBuf - 1) / clientBuf
+						e2eCheckFragments(t, rec.frames(t, true), frame.Opcode(tt.mt), minFrames, clientBuf)
+					})
+				}
+			})
+		}
+	})
+}
+
+func TestE2EFragmentedServerWrites(t *testing.T) {
+	const serverBuf = 128
+	const maxPiece = 300
+	tests := []struct {
+		name string
+		mt   int
+		size int
+		pool bool
+	}{
+		{"binary", websocket.BinaryMessage, 200000, false},
+		{"text", websocket.TextMessage, 200000, false},
+		{"binary with buffer pool", websocket.BinaryMessage, 200000, true},
+		{"text with buffer pool", websocket.TextMessage, 50000, true},
+	}
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, tt := range tests {
+			tt := tt
+			t.Run(tt.name, func(t *testing.T) {
+				want := e2ePayload(tt.mt, tt.size)
+				pieces := e2ePieceSizes(len(want), maxPiece, 7)
+				u := &websocket.HertzUpgrader{WriteBufferSize: serverBuf}
+				if tt.pool {
+					u.WriteBufferPool = &sync.Pool{}
+				}
+				serverErr := make(chan error, 1)
+				url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+					serverErr <- func() error {
+						// Wait for the client's go-ahead, then stream.
+						if _, _, err := c.ReadMessage(); err != nil {
+							return err
+						}
+						w, err := c.NextWriter(tt.mt)
+						if err != nil {
+							return err
+						}
+						rest := want
+						for i, n := range pieces {
+							var err error
+							if i%2 == 0 {
+								_, err = w.Write(rest[:n])
+							} else {
+								_, err = io.WriteString(w, string(rest[:n]))
+							}
+							if err != nil {
+								return err
+							}
+							rest = rest[n:]
+						}
+						if err := w.Close(); err != nil {
+							return err
+						}
+						_, _, err = c.ReadMessage() // until the client closes
+						return err
+					}()
+				})
+				var rec *e2eRecordingConn
+				d := gorilla.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+					var nd net.Dialer
+					nc, err := nd.DialContext(ctx, network, addr)
+					if err != nil {
+						return nil, err
+					}
+					rec = &e2eRecordingConn{Conn: nc}
+					return rec, nil
+				}}
+				c, _ := e2eDialGorilla(t, d, url, nil)
+				e2eGuardGorilla(c)
+				if err := c.WriteMessage(gorilla.TextMessage, []byte("go")); err != nil {
+					t.Fatal(err)
+				}
+				gotType, got, err := c.ReadMessage()
+				if err != nil {
+					t.Fatalf("ReadMessage: %v", err)
+				}
+				if gotType != tt.mt {
+					t.Fatalf("type %d, want %d", gotType, tt.mt)
+				}
+				e2eSameBytes(t, got, want)
+				e2eCheckFragments(t, rec.frames(t, false), frame.Opcode(tt.mt), tt.size/maxPiece, maxPiece)
+
+				if err := c.WriteMessage(gorilla.CloseMessage, gorilla.FormatCloseMessage(1000, "")); err != nil {
+					t.Fatal(err)
+				}
+				if err := e2eRecv(t, serverErr, "server handler"); !websocket.IsCloseError(err, 1000) {
+					t.Fatalf("server: %v, want close 1000", err)
+				}
+			})
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 3. Control frames between the fragments of a message (raw client).
+// ---------------------------------------------------------------------------
+
+func TestE2EPingBetweenFragments(t *testing.T) {
+	type rawFrame struct {
+		fin     bool
+		op      frame.Opcode
+		payload string
+	}
+	tests := []struct {
+		name      string
+		frames    []rawFrame
+		wantPongs []string
+		wantOp    frame.Opcode
+		wantMsg   string
+	}{
+		{
+			name: "ping between text fragments",
+			frames: []rawFrame{
+				{false, frame.OpText, "Hello, "},
+				{true, frame.OpPing, "p1"},
+				{false, frame.OpContinuation, "wor"},
+				{true, frame.OpPing, "p2"},
+				{true, frame.OpContinuation, "ld!"},
+			},
+			wantPongs: []string{"p1", "p2"},
+			wantOp:    frame.OpText,
+			wantMsg:   "Hello, world!",
+		},
+		{
+			name: "rune split around a ping",
+			frames: []rawFrame{
+				{false, frame.OpText, "caf\xc3"},
+				{true, frame.OpPing, "é"},
+				{true, frame.OpContinuation, "\xa9!"},
+			},
+			wantPongs: []string{"é"},
+			wantOp:    frame.OpText,
+			wantMsg:   "café!",
+		},
+		{
+			name: "empty and maximal pings around binary fragments",
+			frames: []rawFrame{
+				{true, frame.OpPing, ""},
+				{false, frame.OpBinary, "\x00\x01"},
+				{true, frame.OpPing, strings.Repeat("m", 125)},
+				{false, frame.OpContinuation, ""},
+				{true, frame.OpContinuation, "\xff"},
+			},
+			wantPongs: []string{"", strings.Repeat("m", 125)},
+			wantOp:    frame.OpBinary,
+			wantMsg:   "\x00\x01\xff",
+		},
+		{
+			name: "unsolicited pong is not answered",
+			frames: []rawFrame{
+				{false, frame.OpText, "a"},
+				{true, frame.OpPong, "unsolicited"},
+				{true, frame.OpPing, "q"},
+				{true, frame.OpContinuation, "b"},
+			},
+			wantPongs: []string{"q"},
+			wantOp:    frame.OpText,
+			wantMsg:   "ab",
+		},
+	}
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, hc := range e2eEchoHandlers {
+			hc := hc
+			t.Run(hc.name, func(t *testing.T) {
+				url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, hc.handler)
+				for _, tt := range tests {
+					tt := tt
+					t.Run(tt.name, func(t *testing.T) {
+						c := e2eDialRaw(t, url)
+						for _, f := range tt.frames {
+							c.writeFrame(f.fin, f.op, []byte(f.payload))
+						}
+						// A last ping marks the end: everything the server
+						// says about the message comes before its pong.
+						const endMarker = "end-marker"
+						c.writeFrame(true, frame.OpPing, []byte(endMarker))
+
+						var pongs []string
+						var msgs []string
+						var op frame.Opcode
+						var cur []byte
+						inMsg := false
+						pongsBeforeFin := -1
+						for i := 0; ; i++ {
+							if i == 1000 {
+								t.Fatal("no end-marker pong within 1000 frames")
+							}
+							h, p := c.readFrame()
+							if h.Opcode == frame.OpPong {
+								if string(p) == endMarker {
+									break
+								}
+								pongs = append(pongs, string(p))
+								continue
+							}
+							switch h.Opcode {
+							case frame.OpText, frame.OpBinary:
+								if inMsg {
+									t.Fatalf("new %v frame inside a message", h.Opcode)
+								}
+								op, cur, inMsg = h.Opcode, nil, true
+							case frame.OpContinuation:
+								if !inMsg {
+									t.Fatal("continuation frame outside a message")
+								}
+							default:
+								t.Fatalf("unexpected %v frame %q", h.Opcode, p)
+							}
+							cur = append(cur, p...)
+							if h.Fin {
+								msgs = append(msgs, string(cur))
+								inMsg = false
+								if pongsBeforeFin < 0 {
+									pongsBeforeFin = len(pongs)
+								}
+							}
+						}
+						if !reflect.DeepEqual(pongs, tt.wantPongs) && !(len(pongs) == 0 && len(tt.wantPongs) == 0) {
+							t.Fatalf("pongs %q, want %q", pongs, tt.wantPongs)
+						}
+						if len(msgs) != 1 || msgs[0] != tt.wantMsg || op != tt.wantOp {
+							t.Fatalf("echo %v %q, want one %v message %q", op, msgs, tt.wantOp, tt.wantMsg)
+						}
+						// Each ping preceded the final fragment, so its pong
+						// must precede the end of the echo.
+						if pongsBeforeFin != len(tt.wantPongs) {
+							t.Fatalf("%d pongs arrived before the echo ended, want %d", pongsBeforeFin, len(tt.wantPongs))
+						}
+
+						c.writeFrame(true, frame.OpClose, websocket.FormatCloseMessage(1000, ""))
+						if code, _ := c.readClose(); code != 1000 {
+							t.Fatalf("close code %d, want 1000", code)
+						}
+						e2eExpectEOF(t, c.conn)
+					})
+				}
+			})
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 4. Ping and pong in both directions.
+// ---------------------------------------------------------------------------
+
+func TestE2EServerPing(t *testing.T) {
+	tests := []struct {
+		name string
+		// clientPingHandler replaces gorilla's default ping handler when set.
+		customClientHandler bool
+		payload             string
+	}{
+		{"client custom ping handler", true, "srv-ping"},
+		{"client default ping handler", false, "srv-ping-2"},
+		{"empty payload", true, ""},
+		{"125-byte payload", false, strings.Repeat("z", 125)},
+	}
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, tt := range tests {
+			tt := tt
+			t.Run(tt.name, func(t *testing.T) {
+				serverPongs := make(chan string, 4)
+				serverErr := make(chan error, 1)
+				url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, func(c *websocket.Conn) {
+					c.SetPongHandler(func(appData string) error {
+						serverPongs <- appData
+						return c.WriteMessage(websocket.TextMessage, []byte("got:"+appData))
+					})
+					if err := c.WriteControl(websocket.PingMessage, []byte(tt.payload), time.Now().Add(e2eGuard)); err != nil {
+						serverErr <- err
+						return
+					}
+					_, _, err := c.ReadMessage() // runs the pong handler, ends on close
+					serverErr <- err
+				})
+				c := dialGorilla(t, url, nil)
+				e2eGuardGorilla(c)
+				clientPings := make(chan string, 4)
+				if tt.customClientHandler {
+					c.SetPingHandler(func(appData string) error {
+						clientPings <- appData
+						return c.WriteControl(gorilla.PongMessage, []byte(appData), time.Now().Add(e2eGuard))
+					})
+				}
+				mt, got, err := c.ReadMessage()
+				if err != nil {
+					t.Fatalf("ReadMessage: %v", err)
+				}
+				if mt != gorilla.TextMessage || string(got) != "got:"+tt.payload {
+					t.Fatalf("got %d %q, want text %q", mt, got, "got:"+tt.payload)
+				}
+				if tt.customClientHandler {
+					if p := e2eRecv(t, clientPings, "client ping handler"); p != tt.payload {
+						t.Fatalf("client ping handler got %q, want %q", p, tt.payload)
+					}
+				}
+				if p := e2eRecv(t, serverPongs, "server pong handler"); p != tt.payload {
+					t.Fatalf("server pong handler got %q, want %q", p, tt.payload)
+				}
+				if err := c.WriteMessage(gorilla.CloseMessage, gorilla.FormatCloseMessage(1000, "")); err != nil {
+					t.Fatal(err)
+				}
+				if err := e2eRecv(t, serverErr, "server handler"); !websocket.IsCloseError(err, 1000) {
+					t.Fatalf("server: %v, want close 1000", err)
+				}
+				if len(serverPongs) != 0 || len(clientPings) != 0 {
+					t.Fatalf("extra pings or pongs: %d at the server, %d at the client", len(serverPongs), len(clientPings))
+				}
+			})
+		}
+	})
+}
+
+func TestE2EClientPing(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, hc := range e2eEchoHandlers {
+			hc := hc
+			t.Run(hc.name, func(t *testing.T) {
+				url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, hc.handler)
+				c := dialGorilla(t, url, nil)
+				e2eGuardGorilla(c)
+				var pongs []string
+				c.SetPongHandler(func(appData string) error {
+					pongs = append(pongs, appData)
+					return nil
+				})
+				for i := 0; i < 3; i++ {
+					if err := c.WriteControl(gorilla.PingMessage, []byte(fmt.Sprintf("cli-%d", i)), time.Now().Add(e2eGuard)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := c.WriteMessage(gorilla.TextMessage, []byte("after")); err != nil {
+					t.Fatal(err)
+				}
+				_, got, err := c.ReadMessage()
+				if err != nil || string(got) != "after" {
+					t.Fatalf("ReadMessage: %q, %v", got, err)
+				}
+				if want := []string{"cli-0", "cli-1", "cli-2"}; !reflect.DeepEqual(pongs, want) {
+					t.Fatalf("pongs before the echo: %q, want %q", pongs, want)
+				}
+			})
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 5. Many goroutines writing to one server connection.
+// ---------------------------------------------------------------------------
+
+const (
+	e2eCWGoroutines = 8
+	e2eCWMessages   = 200
+	e2eCWPingEvery  = 5
+	e2eCWSharedAt   = 50 // one shared prepared message every e2eCWSharedAt messages
+)
+
+// e2eCWPad is the deterministic padding of message i of goroutine g: up to
+// ~700 bytes, so messages span many 128-byte frames.
+func e2eCWPad(g, i int) string {
+	return strings.Repeat(string(rune('a'+g)), (g*131+i*37)%700)
+}
+
+type e2eCWJSON struct {
+	Kind string `json:"kind"`
+	G    int    `json:"g"`
+	I    int    `json:"i"`
+	Pad  string `json:"pad"`
+}
+
+// e2eCWExpected returns the type and bytes message i of goroutine g must have.
+func e2eCWExpected(g, i int) (int, []byte) {
+	switch i % 4 {
+	case 0:
+		return websocket.TextMessage, []byte(fmt.Sprintf("T %d %d %s", g, i, e2eCWPad(g, i)))
+	case 1:
+		b, _ := json.Marshal(e2eCWJSON{Kind: "json", G: g, I: i, Pad: e2eCWPad(g, i)})
+		return websocket.TextMessage, b
+	case 2:
+		return websocket.BinaryMessage, []byte(fmt.Sprintf("P %d %d %s", g, i, e2eCWPad(g, i)))
+	default:
+		return websocket.BinaryMessage, []byte(fmt.Sprintf("W %d %d %s", g, i, e2eCWPad(g, i)))
+	}
+}
+
+var e2eCWShared = []byte("S " + strings.Repeat("shared-", 100))
+
+// e2eCWWrite sends message i of goroutine g with the API its kind calls for.
+func e2eCWWrite(c *websocket.Conn, g, i int) error {
+	mt, want := e2eCWExpected(g, i)
+	switch i % 4 {
+	case 0:
+		return c.WriteMessage(mt, want)
+	case 1:
+		return c.WriteJSON(e2eCWJSON{Kind: "json", G: g, I: i, Pad: e2eCWPad(g, i)})
+	case 2:
+		pm, err := websocket.NewPreparedMessage(mt, want)
+		if err != nil {
+			return err
+		}
+		return c.WritePreparedMessage(pm)
+	default:
+		w, err := c.NextWriter(mt)
+		if err != nil {
+			return err
+		}
+		for len(want) > 0 {
+			n := 50
+			if n > len(want) {
+				n = len(want)
+			}
+			if _, err := w.Write(want[:n]); err != nil {
+				_ = w.Close()
+				return err
+			}
+			want = want[n:]
+		}
+		return w.Close()
+	}
+}
+
+// e2eCWIdentify works out which goroutine and message a received message
+// claims to be.
+func e2eCWIdentify(mt int, p []byte) (g, i int, err error) {
+	if mt == gorilla.TextMessage && len(p) > 0 && p[0] == '{' {
+		var v e2eCWJSON
+		if err := json.Unmarshal(p, &v); err != nil {
+			return 0, 0, err
+		}
+		// json.Marshal and Hertz's encoder (which adds a newline) may format
+		// differently; compare decoded values instead of bytes.
+		if v.Kind != "json" || v.Pad != e2eCWPad(v.G, v.I) {
+			return 0, 0, fmt.Errorf("corrupt JSON message %q", p)
+		}
+		return v.G, v.I, nil
+	}
+	var kind string
+	if _, err := fmt.Sscanf(string(p), "%s %d %d", &kind, &g, &i); err != nil {
+		return 0, 0, fmt.Errorf("unparsable message %.40q: %v", p, err)
+	}
+	return g, i, nil
+}
+
+func TestE2EConcurrentWriters(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		serverResult := make(chan string, 1)
+		u := &websocket.HertzUpgrader{WriteBufferSize: 128}
+		url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+			shared, err := websocket.NewPreparedMessage(websocket.BinaryMessage, e2eCWShared)
+			if err != nil {
+				serverResult <- err.Error()
+				return
+			}
+			pongs := 0
+			c.SetPongHandler(func(string) error { pongs++; return nil })
+			var wg sync.WaitGroup
+			errs := make(chan error, e2eCWGoroutines)
+			for g := 0; g < e2eCWGoroutines; g++ {
+				g := g
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < e2eCWMessages; i++ {
+						if i%e2eCWPingEvery == 0 {
+							ping := []byte(fmt.Sprintf("ping %d %d", g, i))
+							if err := c.WriteControl(websocket.PingMessage, ping, time.Now().Add(e2eGuard)); err != nil {
+								errs <- fmt.Errorf("ping %d/%d: %w", g, i, err)
+								return
+							}
+						}
+						if err := e2eCWWrite(c, g, i); err != nil {
+							errs <- fmt.Errorf("message %d/%d: %w", g, i, err)
+							return
+						}
+						if i%e2eCWSharedAt == e2eCWSharedAt-1 {
+							if err := c.WritePreparedMessage(shared); err != nil {
+								errs <- fmt.Errorf("shared %d/%d: %w", g, i, err)
+								return
+							}
+						}
+					}
+				}()
+			}
+			// Read (and count pongs) while the writers run.
+			readErr := make(chan error, 1)
+			go func() {
+				_, _, err := c.ReadMessage()
+				readErr <- err
+			}()
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				serverResult <- "writer: " + err.Error()
+				return
+			}
+			if err := c.WriteMessage(websocket.TextMessage, []byte("done")); err != nil {
+				serverResult <- "done: " + err.Error()
+				return
+			}
+			err = <-readErr
+			if !websocket.IsCloseError(err, 1000) {
+				serverResult <- fmt.Sprintf("read: %v, want close 1000", err)
+				return
+			}
+			serverResult <- fmt.Sprintf("pongs=%d", pongs)
+		})
+
+		c := dialGorilla(t, url, nil)
+		e2eGuardGorilla(c)
+		var pingsSeen [e2eCWGoroutines]int
+		var pingErr error
+		c.SetPingHandler(func(appData string) error {
+			var g, i int
+			if _, err := fmt.Sscanf(appData, "ping %d %d", &g, &i); err != nil || g < 0 || g >= e2eCWGoroutines {
+				pingErr = fmt.Errorf("bad ping %q", appData)
+			} else if want := pingsSeen[g] * e2eCWPingEvery; i != want {
+				pingErr = fmt.Errorf("ping %q out of order, want index %d", appData, want)
+			} else {
+				pingsSeen[g]++
+			}
+			return c.WriteControl(gorilla.PongMessage, []byte(appData), time.Now().Add(e2eGuard))
+		})
+
+		var next [e2eCWGoroutines]int
+		shared := 0
+		total := e2eCWGoroutines*e2eCWMessages + e2eCWGoroutines*(e2eCWMessages/e2eCWSharedAt)
+		for n := 0; ; n++ {
+			if n > total {
+				t.Fatalf("more than %d messages before done", total)
+			}
+			mt, p, err := c.ReadMessage()
+			if err != nil {
+				t.Fatalf("after %d messages: %v", n, err)
+			}
+			if mt == gorilla.TextMessage && string(p) == "done" {
+				break
+			}
+			if mt == gorilla.BinaryMessage && bytes.Equal(p, e2eCWShared) {
+				shared++
+				continue
+			}
+			g, i, err := e2eCWIdentify(mt, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g < 0 || g >= e2eCWGoroutines || i != next[g] {
+				t.Fatalf("message %d/%d arrived, want goroutine %d's message %d", g, i, g, next[g])
+			}
+			wantType, want := e2eCWExpected(g, i)
+			if mt != wantType {
+				t.Fatalf("message %d/%d has type %d, want %d", g, i, mt, wantType)
+			}
+			if i%4 != 1 { // JSON was checked field by field
+				e2eSameBytes(t, p, want)
+			}
+			next[g]++
+		}
+		if pingErr != nil {
+			t.Fatal(pingErr)
+		}
+		for g := 0; g < e2eCWGoroutines; g++ {
+			if next[g] != e2eCWMessages {
+				t.Errorf("goroutine %d: %d messages, want %d", g, next[g], e2eCWMessages)
+			}
+			if want := (e2eCWMessages + e2eCWPingEvery - 1) / e2eCWPingEvery; pingsSeen[g] != want {
+				t.Errorf("goroutine %d: %d pings, want %d", g, pingsSeen[g], want)
+			}
+		}
+		if want := e2eCWGoroutines * (e2eCWMessages / e2eCWSharedAt); shared != want {
+			t.Errorf("%d shared prepared messages, want %d", shared, want)
+		}
+		if err := c.WriteMessage(gorilla.CloseMessage, gorilla.FormatCloseMessage(1000, "")); err != nil {
+			t.Fatal(err)
+		}
+		wantPongs := fmt.Sprintf("pongs=%d", e2eCWGoroutines*((e2eCWMessages+e2eCWPingEvery-1)/e2eCWPingEvery))
+		if got := e2eRecv(t, serverResult, "server result"); got != wantPongs {
+			t.Fatalf("server: %s, want %s", got, wantPongs)
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 6. Close handshake started by either side.
+// ---------------------------------------------------------------------------
+
+func TestE2ECloseFromClient(t *testing.T) {
+	tests := []struct {
+		name       string
+		payload    []byte
+		wantCode   int
+		wantText   string
+		wantEchoed int
+	}{
+		{"1000 bye", gorilla.FormatCloseMessage(1000, "bye"), 1000, "bye", 1000},
+		{"4001 unicode reason", gorilla.FormatCloseMessage(4001, "ünïcødé"), 4001, "ünïcødé", 4001},
+		{"empty close", nil, websocket.CloseNoStatusReceived, "", gorilla.CloseNoStatusReceived},
+	}
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, tt := range tests {
+			tt := tt
+			t.Run(tt.name, func(t *testing.T) {
+				type result struct{ readErr, writeErr error }
+				results := make(chan result, 1)
+				release := make(chan struct{})
+				url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, func(c *websocket.Conn) {
+					_, _, err := c.ReadMessage()
+					werr := c.WriteMessage(websocket.TextMessage, []byte("too late"))
+					results <- result{err, werr}
+					// Stay in the handler: the TCP close the client sees
+					// must come from the close handshake itself.
+					<-release
+				})
+				e2eReleaseAtCleanup(t, release)
+				c := dialGorilla(t, url, nil)
+				e2eGuardGorilla(c)
+				if err := c.WriteControl(gorilla.CloseMessage, tt.payload, time.Now().Add(e2eGuard)); err != nil {
+					t.Fatal(err)
+				}
+				r := e2eRecv(t, results, "server read")
+				var ce *websocket.CloseError
+				if !errors.As(r.readErr, &ce) || ce.Code != tt.wantCode || ce.Text != tt.wantText {
+					t.Fatalf("server ReadMessage: %#v, want *CloseError{%d, %q}", r.readErr, tt.wantCode, tt.wantText)
+				}
+				if r.writeErr == nil {
+					t.Fatal("server WriteMessage after the close handshake succeeded")
+				}
+				_, _, err := c.ReadMessage()
+				var gce *gorilla.CloseError
+				if !errors.As(err, &gce) || gce.Code != tt.wantEchoed {
+					t.Fatalf("client ReadMessage: %v, want close %d echoed", err, tt.wantEchoed)
+				}
+				e2eExpectEOF(t, c.NetConn())
+			})
+		}
+	})
+}
+
+func TestE2ECloseFromServer(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		type result struct{ closeErr, writeErr, readErr error }
+		results := make(chan result, 1)
+		release := make(chan struct{})
+		url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, func(c *websocket.Conn) {
+			var r result
+			r.closeErr = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "x"), time.Now().Add(e2eGuard))
+			r.writeErr = c.WriteMessage(websocket.TextMessage, []byte("after close"))
+			_, _, r.readErr = c.ReadMessage()
+			results <- r
+			<-release
+		})
+		e2eReleaseAtCleanup(t, release)
+		c := dialGorilla(t, url, nil)
+		e2eGuardGorilla(c)
+		_, _, err := c.ReadMessage() // gorilla echoes the close
+		var gce *gorilla.CloseError
+		if !errors.As(err, &gce) || gce.Code != 4000 || gce.Text != "x" {
+			t.Fatalf("client ReadMessage: %v, want close 4000 \"x\"", err)
+		}
+		r := e2eRecv(t, results, "server handler")
+		if r.closeErr != nil {
+			t.Fatalf("server WriteControl(close): %v", r.closeErr)
+		}
+		if !errors.Is(r.writeErr, websocket.ErrCloseSent) {
+			t.Fatalf("server WriteMessage after close: %v, want ErrCloseSent", r.writeErr)
+		}
+		var ce *websocket.CloseError
+		if !errors.As(r.readErr, &ce) || ce.Code != 4000 {
+			t.Fatalf("server ReadMessage: %v, want close 4000 echoed", r.readErr)
+		}
+		e2eExpectEOF(t, c.NetConn())
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 7. Read limit.
+// ---------------------------------------------------------------------------
+
+func TestE2EReadLimit(t *testing.T) {
+	tests := []struct {
+		name          string
+		upgraderLimit int64
+		setLimit      bool // call SetReadLimit(handlerLimit) in the handler
+		handlerLimit  int64
+		fragments     []int
+		wantOK        bool
+	}{
+		{"1024 single frame at the limit", 1024, false, 0, []int{1024}, true},
+		{"1024 single frame over the limit", 1024, false, 0, []int{1025}, false},
+		{"1024 four fragments at the limit", 1024, false, 0, []int{256, 256, 256, 256}, true},
+		{"1024 four fragments over the limit", 1024, false, 0, []int{300, 300, 300, 300}, false},
+		{"1024 fragments over by one", 1024, false, 0, []int{1000, 0, 25}, false},
+		{"handler raises to 2048, at the limit", 1024, true, 2048, []int{2048}, true},
+		{"handler raises to 2048, over", 1024, true, 2048, []int{2049}, false},
+		{"handler lowers to 100, at the limit", 0, true, 100, []int{60, 40}, true},
+		{"handler lowers to 100, over", 0, true, 100, []int{101}, false},
+		{"handler removes the limit with 0", 1024, true, 0, []int{5000}, true},
+		{"handler removes the limit with -1", 1024, true, -1, []int{3000, 3000}, true},
+	}
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, tt := range tests {
+			tt := tt
+			t.Run(tt.name, func(t *testing.T) {
+				serverErr := make(chan error, 1)
+				u := &websocket.HertzUpgrader{ReadLimit: tt.upgraderLimit}
+				url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+					if tt.setLimit {
+						c.SetReadLimit(tt.handlerLimit)
+					}
+					for {
+						mt, p, err := c.ReadMessage()
+						if err != nil {
+							serverErr <- err
+							return
+						}
+						if err := c.WriteMessage(mt, p); err != nil {
+							serverErr <- err
+							return
+						}
+					}
+				})
+				c := e2eDialRaw(t, url)
+				total := 0
+				for _, n := range tt.fragments {
+					total += n
+				}
+				want := e2eRandomBytes(total, 3)
+				rest := want
+				for i, n := range tt.fragments {
+					op := frame.OpContinuation
+					if i == 0 {
+						op = frame.OpBinary
+					}
+					c.writeFrame(i == len(tt.fragments)-1, op, rest[:n])
+					rest = rest[n:]
+				}
+				if tt.wantOK {
+					op, got := c.readMessage()
+					if op != frame.OpBinary {
+						t.Fatalf("echo opcode %v", op)
+					}
+					e2eSameBytes(t, got, want)
+					c.writeFrame(true, frame.OpClose, websocket.FormatCloseMessage(1000, ""))
+					if code, _ := c.readClose(); code != 1000 {
+						t.Fatalf("close code %d, want 1000", code)
+					}
+					if err := e2eRecv(t, serverErr, "server"); !websocket.IsCloseError(err, 1000) {
+						t.Fatalf("server: %v, want close 1000", err)
+					}
+					return
+				}
+				if code, _ := c.readClose(); code != websocket.CloseMessageTooBig {
+					t.Fatalf("close code %d, want 1009", code)
+				}
+				if err := e2eRecv(t, serverErr, "server"); !errors.Is(err, websocket.ErrReadLimit) {
+					t.Fatalf("server ReadMessage: %v, want ErrReadLimit", err)
+				}
+				e2eExpectEOF(t, c.conn)
+			})
+		}
+	})
+}
+
+// TestE2EReadLimitDefault checks the limit a connection starts with by
+// announcing large frames without sending them: the limit is judged on the
+// header, so the server either refuses the frame at once or hands out a
+// reader for it.
+func TestE2EReadLimitDefault(t *testing.T) {
+	tests := []struct {
+		name          string
+		upgraderLimit int64
+		announce      int64
+		wantOK        bool
+	}{
+		{"default, exactly DefaultReadLimit", 0, websocket.DefaultReadLimit, true},
+		{"default, DefaultReadLimit+1", 0, websocket.DefaultReadLimit + 1, false},
+		{"negative means no limit", -1, websocket.DefaultReadLimit + 1, true},
+		{"negative means no limit, 1 TiB", -1, 1 << 40, true},
+	}
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, tt := range tests {
+			tt := tt
+			t.Run(tt.name, func(t *testing.T) {
+				serverErr := make(chan error, 1)
+				u := &websocket.HertzUpgrader{ReadLimit: tt.upgraderLimit}
+				url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+					_, _, err := c.NextReader()
+					if err == nil {
+						err = c.WriteMessage(websocket.TextMessage, []byte("accepted"))
+					}
+					serverErr <- err
+				})
+				c := e2eDialRaw(t, url)
+				c.writeHeader(true, frame.OpBinary, tt.announce)
+				h, p := c.readFrame()
+				err := e2eRecv(t, serverErr, "server")
+				if tt.wantOK {
+					if err != nil || h.Opcode != frame.OpText || string(p) != "accepted" {
+						code, reason, _ := frame.ParseClosePayload(p)
+						t.Fatalf("server refused a %d-byte frame: %v (got %v frame, close %d %q)", tt.announce, err, h.Opcode, code, reason)
+					}
+					return
+				}
+				if !errors.Is(err, websocket.ErrReadLimit) {
+					t.Fatalf("server NextReader: %v, want ErrReadLimit", err)
+				}
+				if h.Opcode != frame.OpClose {
+					t.Fatalf("got %v frame %q, want close 1009", h.Opcode, p)
+				}
+				if code, _, _ := frame.ParseClosePayload(p); code != websocket.CloseMessageTooBig {
+					t.Fatalf("close code %d, want 1009", code)
+				}
+			})
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 8. JSON.
+// ---------------------------------------------------------------------------
+
+type e2eDoc struct {
+	Name   string         `json:"name"`
+	Count  int            `json:"count"`
+	Ratio  float64        `json:"ratio"`
+	Tags   []string       `json:"tags"`
+	Nested e2eNested      `json:"nested"`
+	Scores map[string]int `json:"scores"`
+}
+
+type e2eNested struct {
+	OK   bool   `json:"ok"`
+	Note string `json:"note"`
+}
+
+func TestE2EJSON(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		u := &websocket.HertzUpgrader{WriteBufferSize: 256} // large documents span frames
+		url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+			for {
+				var d e2eDoc
+				err := c.ReadJSON(&d)
+				var ce *websocket.CloseError
+				switch {
+				case errors.As(err, &ce):
+					return
+				case errors.Is(err, io.ErrUnexpectedEOF):
+					err = c.WriteMessage(websocket.TextMessage, []byte("ERR unexpected EOF"))
+				case err != nil:
+					err = c.WriteMessage(websocket.TextMessage, []byte("ERR other: "+err.Error()))
+				default:
+					d.Count++
+					d.Tags = append(d.Tags, "server")
+					d.Scores["server"] = len(d.Name)
+					err = c.WriteJSON(d)
+				}
+				if err != nil {
+					return
+				}
+			}
+		})
+		c := dialGorilla(t, url, nil)
+		e2eGuardGorilla(c)
+
+		docs := []e2eDoc{
+			{Name: "small", Count: 1, Ratio: 0.5, Tags: []string{"a"}, Nested: e2eNested{true, "n"}, Scores: map[string]int{"x": 1}},
+			{Name: "ünïcode ✓ 𝄞", Count: -7, Ratio: 1e-9, Tags: []string{}, Nested: e2eNested{false, "\"quoted\"\n"}, Scores: map[string]int{}},
+			{Name: "large", Count: 0, Ratio: 3, Tags: []string{strings.Repeat("big", 30000)}, Scores: map[string]int{"y": 2}},
+		}
+		for _, d := range docs {
+			if err := c.WriteJSON(d); err != nil {
+				t.Fatal(err)
+			}
+			want := d
+			want.Count++
+			want.Tags = append(append([]string{}, d.Tags...), "server")
+			want.Scores = map[string]int{"server": len(d.Name)}
+			for k, v := range d.Scores {
+				want.Scores[k] = v
+			}
+			mt, r, err := c.NextReader()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mt != gorilla.TextMessage {
+				t.Fatalf("WriteJSON sent message type %d, want text", mt)
+			}
+			var got e2eDoc
+			if err := json.NewDecoder(r).Decode(&got); err != nil {
+				t.Fatalf("decoding the server's JSON: %v", err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("round trip of %.40q: got %+v", d.Name, got)
+			}
+		}
+
+		// A message that ends inside the JSON value, or holds none.
+		for _, bad := range []string{`{"name":"trunc`, ``} {
+			if err := c.WriteMessage(gorilla.TextMessage, []byte(bad)); err != nil {
+				t.Fatal(err)
+			}
+			_, p, err := c.ReadMessage()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(p) != "ERR unexpected EOF" {
+				t.Fatalf("ReadJSON of %q: server said %q, want io.ErrUnexpectedEOF", bad, p)
+			}
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 9. Subprotocol negotiation.
+// ---------------------------------------------------------------------------
+
+func TestE2ESubprotocols(t *testing.T) {
+	tests := []struct {
+		name      string
+		server    []string
+		appHeader string // Sec-WebSocket-Protocol set by the application before Upgrade
+		offer     []string
+		want      string
+	}{
+		{"server preference wins", []string{"b", "a"}, "", []string{"a", "b"}, "b"},
+		{"single overlap", []string{"b", "a"}, "", []string{"c", "a"}, "a"},
+		{"no overlap", []string{"b", "a"}, "", []string{"c"}, ""},
+		{"client offers none", []string{"b", "a"}, "", nil, ""},
+		{"no overlap drops the application's header", []string{"b"}, "zz", []string{"c"}, ""},
+		{"nil Subprotocols keeps the application's header", nil, "a", []string{"a", "b"}, "a"},
+	}
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, tt := range tests {
+			tt := tt
+			t.Run(tt.name, func(t *testing.T) {
+				serverProto := make(chan string, 1)
+				u := &websocket.HertzUpgrader{Subprotocols: tt.server}
+				addr := startServer(t, tc, engineSettings{}, func(h *server.Hertz) {
+					h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
+						if tt.appHeader != "" {
+							ctx.Response.Header.Set("Sec-WebSocket-Protocol", tt.appHeader)
+						}
+						_ = u.Upgrade(ctx, func(c *websocket.Conn) {
+							serverProto <- c.Subprotocol()
+							echoHandler(c)
+						})
+					})
+				})
+				c, resp := e2eDialGorilla(t, gorilla.Dialer{Subprotocols: tt.offer}, "ws://"+addr+"/ws", nil)
+				e2eGuardGorilla(c)
+				if got := e2eRecv(t, serverProto, "server subprotocol"); got != tt.want {
+					t.Fatalf("server Subprotocol() = %q, want %q", got, tt.want)
+				}
+				if got := c.Subprotocol(); got != tt.want {
+					t.Fatalf("client Subprotocol() = %q, want %q", got, tt.want)
+				}
+				values := resp.Header.Values("Sec-WebSocket-Protocol")
+				if tt.want == "" && len(values) != 0 {
+					t.Fatalf("Sec-WebSocket-Protocol %q sent with no protocol selected", values)
+				}
+				if tt.want != "" && (len(values) != 1 || values[0] != tt.want) {
+					t.Fatalf("Sec-WebSocket-Protocol %q, want [%q]", values, tt.want)
+				}
+				if err := c.WriteMessage(gorilla.TextMessage, []byte("hi")); err != nil {
+					t.Fatal(err)
+				}
+				if _, p, err := c.ReadMessage(); err != nil || string(p) != "hi" {
+					t.Fatalf("echo after negotiation: %q, %v", p, err)
+				}
+			})
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------
+// 10. Headers set by the application reach the handshake response.
+// ---------------------------------------------------------------------------
+
+func TestE2EResponseHeaders(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		u := &websocket.HertzUpgrader{}
+		addr := startServer(t, tc, engineSettings{}, func(h *server.Hertz) {
+			h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
+				ctx.Response.Header.Set("Set-Cookie", "k=v")
+				ctx.Response.Header.Set("X-App", "hello")
+				_ = u.Upgrade(ctx, echoHandler)
+			})
+		})
+		c, resp := e2eDialGorilla(t, gorilla.Dialer{}, "ws://"+addr+"/ws", nil)
+		e2eGuardGorilla(c)
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		found := false
+		for _, ck := range resp.Cookies() {
+			if ck.Name == "k" && ck.Value == "v" {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("cookie k=v missing; Set-Cookie: %q", resp.Header.Values("Set-Cookie"))
+		}
+		if got := resp.Header.Get("X-App"); got != "hello" {
+			t.Fatalf("X-App %q, want hello", got)
+		}
+		if got := resp.Header.Get("Upgrade"); !strings.EqualFold(got, "websocket") {
+			t.Fatalf("Upgrade header %q", got)
+		}
+		if err := c.WriteMessage(gorilla.BinaryMessage, []byte{1, 2, 3}); err != nil {
+			t.Fatal(err)
+		}
+		if _, p, err := c.ReadMessage(); err != nil || !bytes.Equal(p, []byte{1, 2, 3}) {
+			t.Fatalf("echo: %v, %v", p, err)
+		}
+	})
+}
