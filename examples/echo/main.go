@@ -27,9 +27,10 @@ var homePage []byte
 
 var addr = flag.String("addr", "localhost:8080", "address to listen on (host:port)")
 
-// The zero HertzUpgrader is ready to use: it accepts same-origin browsers
-// and non-browser clients, and limits messages to 32 MiB.
-var upgrader websocket.HertzUpgrader
+// The upgrader accepts same-origin browsers and non-browser clients and
+// limits messages to 32 MiB (the zero value's defaults), and negotiates
+// permessage-deflate with the clients that offer it, browsers included.
+var upgrader = websocket.HertzUpgrader{EnableCompression: true}
 
 // echo upgrades the request and sends every message back to its sender.
 func echo(_ context.Context, ctx *app.RequestContext) {
