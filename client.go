@@ -89,6 +89,11 @@ type Dialer struct {
 	// Zero means DefaultReadLimit (32 MiB); a negative value means no
 	// limit.
 	ReadLimit int64
+
+	// KeepAlive, when above zero, pings the server every KeepAlive and
+	// closes the connection when nothing arrived during the interval after
+	// a ping, as HertzUpgrader.KeepAlive does. Zero turns it off.
+	KeepAlive time.Duration
 }
 
 // DefaultDialer is a dialer with all fields set to the default values: the
@@ -329,6 +334,7 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, req *http.Request
 		subprotocol:        subprotocol,
 		compression:        agreed,
 		compressionOptions: d.Compression,
+		keepAlive:          d.KeepAlive,
 	}
 	c := newConn(newNetTransport(conn, br), frame.RoleClient, cfg, conn.LocalAddr(), conn.RemoteAddr())
 	return c, resp, nil

@@ -1,6 +1,8 @@
 package websocket
 
 import (
+	"time"
+
 	"github.com/cloudwego/hertz/pkg/protocol"
 	"github.com/hertzws/websocket/frame"
 )
@@ -42,6 +44,11 @@ type ClientUpgrader struct {
 	// Zero means DefaultReadLimit (32 MiB); a negative value means no
 	// limit.
 	ReadLimit int64
+
+	// KeepAlive, when above zero, pings the server every KeepAlive and
+	// closes the connection when nothing arrived during the interval after
+	// a ping, as HertzUpgrader.KeepAlive does. Zero turns it off.
+	KeepAlive time.Duration
 }
 
 // PrepareRequest sets the headers of the opening handshake on req: Upgrade,
@@ -85,6 +92,7 @@ func (p *ClientUpgrader) UpgradeResponse(req *protocol.Request, resp *protocol.R
 		subprotocol:        subprotocol,
 		compression:        agreed,
 		compressionOptions: p.Compression,
+		keepAlive:          p.KeepAlive,
 	}
 	return newConn(conn, frame.RoleClient, cfg, conn.LocalAddr(), conn.RemoteAddr()), nil
 }

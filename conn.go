@@ -137,6 +137,11 @@ type Conn struct {
 	// compression is the permessage-deflate state, nil when the extension
 	// was not negotiated.
 	compression *compression
+
+	// framesSeen counts frame headers and payload reads, so keepalive can
+	// tell whether anything arrived since its last ping.
+	framesSeen atomic.Uint64
+	keepAlive  *keepAlive // nil unless keepalive is on
 }
 
 // newConn wraps a transport whose handshake is complete.
@@ -162,6 +167,10 @@ func newConn(t transport, role frame.Role, cfg connConfig, local, remote net.Add
 		c.allowedRsv = frame.Rsv1
 		c.compressionEnabled.Store(true)
 		c.compressionLevel.Store(int32(c.compression.deflater.Level()))
+	}
+	c.shutdown = cfg.shutdown
+	if cfg.keepAlive > 0 {
+		c.startKeepAlive(cfg.keepAlive)
 	}
 	return c
 }
@@ -242,6 +251,7 @@ func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		close(c.done)
+		c.stopKeepAlive()
 		err = c.t.Close()
 		if c.shutdown != nil {
 			c.shutdown()

@@ -81,6 +81,18 @@ type HertzUpgrader struct {
 	// DefaultReadLimit (32 MiB); a negative value means no limit. The
 	// handler can change it per connection with Conn.SetReadLimit.
 	ReadLimit int64
+
+	// KeepAlive, when above zero, pings each client every KeepAlive and
+	// closes a connection on which nothing at all (no pong, no message)
+	// arrived during the interval after a ping; its reads then return
+	// ErrKeepAliveTimeout. This finds dead peers that vanished without a
+	// FIN or RST. Pongs are seen by the goroutine reading the connection,
+	// so the handler must keep reading. Zero (the default) turns it off.
+	KeepAlive time.Duration
+
+	// live holds the connections being served, for Shutdown and
+	// Connections.
+	live liveConns
 }
 
 // Upgrade upgrades the HTTP server connection to the WebSocket protocol.
@@ -135,6 +147,9 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 	if !checkOrigin(ctx) {
 		return u.fail(ctx, consts.StatusForbidden, "request origin not allowed by HertzUpgrader.CheckOrigin")
 	}
+	if u.live.isDraining() {
+		return u.fail(ctx, consts.StatusServiceUnavailable, "the server is shutting down")
+	}
 	raw := ctx.GetConn()
 	if raw == nil {
 		return u.fail(ctx, consts.StatusInternalServerError, "request has no connection to hijack")
@@ -148,6 +163,7 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 		readLimit:          readLimitOrDefault(u.ReadLimit),
 		subprotocol:        subprotocol,
 		compressionOptions: u.Compression,
+		keepAlive:          u.KeepAlive,
 	}
 	if u.EnableCompression {
 		// RFC 7692 §5: accept the first offer we can honour; offers we
@@ -180,7 +196,7 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 	// Bound the writing of the 101 response; serve clears it afterwards.
 	_ = raw.SetWriteTimeout(handshakeTimeoutOrDefault(u.HandshakeTimeout))
 	ctx.Hijack(func(hijacked network.Conn) {
-		serveHijacked(raw, hijacked, cfg, handler)
+		serveHijacked(raw, hijacked, cfg, &u.live, handler)
 	})
 	return nil
 }
@@ -196,7 +212,7 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 // after Hertz takes it back. Only then is the wrapper closed: with
 // KeepHijackedConns that returns it to Hertz's pool and closes the socket;
 // without, it does nothing and Hertz closes the connection itself.
-func serveHijacked(raw, hijacked network.Conn, cfg connConfig, handler HertzHandler) {
+func serveHijacked(raw, hijacked network.Conn, cfg connConfig, live *liveConns, handler HertzHandler) {
 	// Deadlines the HTTP server set (read and write timeouts) do not apply
 	// to a long-lived WebSocket.
 	_ = raw.SetReadTimeout(0)
@@ -204,23 +220,29 @@ func serveHijacked(raw, hijacked network.Conn, cfg connConfig, handler HertzHand
 	_ = raw.SetReadDeadline(time.Time{})
 	_ = raw.SetWriteDeadline(time.Time{})
 
+	cfg.shutdown = socketShutdown(raw)
 	c := newConn(raw, frame.RoleServer, cfg, raw.LocalAddr(), raw.RemoteAddr())
-	c.shutdown = socketShutdown(raw)
 	defer func() {
 		if r := recover(); r != nil {
 			hlog.SystemLogger().Errorf("websocket: panic in HertzHandler for %v: %v\n%s", c.remoteAddr, r, debug.Stack())
 			_ = c.WriteControl(CloseMessage, FormatCloseMessage(CloseInternalServerErr, ""), time.Now().Add(closeWriteTimeout))
 		}
+		live.remove(c)
 		c.release()
 		_ = hijacked.Close()
 	}()
+	if !live.add(c) {
+		// Shutdown began between the 101 and now.
+		_ = c.WriteControl(CloseMessage, FormatCloseMessage(CloseGoingAway, "server shutting down"), time.Now().Add(closeWriteTimeout))
+		return
+	}
 	handler(c)
 }
 
 // fail answers a handshake that cannot succeed.
 func (u *HertzUpgrader) fail(ctx *app.RequestContext, status int, reason string) error {
 	err := HandshakeError{Status: status, message: "websocket: the client is not using the websocket protocol: " + reason}
-	if status == consts.StatusForbidden || status == consts.StatusInternalServerError {
+	if status == consts.StatusForbidden || status == consts.StatusInternalServerError || status == consts.StatusServiceUnavailable {
 		err.message = "websocket: " + reason
 	}
 	if u.Error != nil {

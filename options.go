@@ -39,6 +39,11 @@ const (
 	// that small enough to pay for the work.
 	DefaultCompressionThreshold = 128
 
+	// CloseHandshakeTimeout is how long a connection that sent a close
+	// frame waits for the peer's close before it drops the TCP connection
+	// (RFC 6455 §7.1.1 lets the endpoint close once it has waited enough).
+	CloseHandshakeTimeout = 5 * time.Second
+
 	// closeWriteTimeout bounds how long the library itself waits to write a
 	// close frame (answering a peer's close or a protocol error), so a peer
 	// that stopped reading cannot hold a goroutine.
@@ -147,6 +152,13 @@ type connConfig struct {
 	writeBufferPool BufferPool
 	readLimit       int64
 	subprotocol     string
+
+	// keepAlive is the ping interval, zero when keepalive is off.
+	keepAlive time.Duration
+
+	// shutdown, when set, sends FIN at once where closing the transport
+	// does not (see socketShutdown).
+	shutdown func()
 
 	// compression is the agreed permessage-deflate parameters, nil when
 	// the extension was not negotiated.

@@ -210,6 +210,7 @@ func (c *Conn) nextDataFrame() (frame.Header, error) {
 		if err != nil {
 			return h, err
 		}
+		c.framesSeen.Add(1)
 		if err := frame.CheckHeader(h, frame.State{Role: c.role, AllowedRsv: c.allowedRsv, InMessage: c.fragmented}); err != nil {
 			return h, err
 		}
@@ -280,6 +281,7 @@ func (c *Conn) readFramePayload(p []byte) (int, error) {
 		return 0, err
 	}
 	c.readRemaining -= int64(n)
+	c.framesSeen.Add(1)
 	// RFC 6455 §8.1: fail as soon as the text stops being valid UTF-8.
 	// Compressed text is validated as it is inflated.
 	if c.messageText && !c.messageCompressed && !c.utf8.Write(p[:n]) {
@@ -400,7 +402,10 @@ func (c *Conn) failRead(err error) error {
 		err = ErrReadLimit
 	case c.closed.Load():
 		var ce *CloseError
-		if !errors.As(err, &ce) {
+		switch {
+		case c.keepAliveExpired():
+			err = ErrKeepAliveTimeout
+		case !errors.As(err, &ce):
 			err = ErrConnClosed
 		}
 	case err == io.EOF || err == io.ErrUnexpectedEOF:

@@ -246,6 +246,14 @@ func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) er
 	if messageType == CloseMessage && err == nil {
 		c.closeSent.Store(true)
 		c.closeIfHandshakeDone()
+		if !c.closed.Load() {
+			// Wait a bounded time for the peer's close (RFC 6455 §7.1.1).
+			time.AfterFunc(CloseHandshakeTimeout, func() {
+				if !c.closeReceived.Load() {
+					_ = c.Close()
+				}
+			})
+		}
 	}
 	return err
 }

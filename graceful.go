@@ -1,0 +1,107 @@
+package websocket
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// liveConns is the set of connections an upgrader's handlers are serving,
+// kept so that Shutdown can reach them.
+type liveConns struct {
+	mu       sync.Mutex
+	conns    map[*Conn]struct{}
+	draining bool
+}
+
+func (l *liveConns) add(c *Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.draining {
+		return false
+	}
+	if l.conns == nil {
+		l.conns = make(map[*Conn]struct{})
+	}
+	l.conns[c] = struct{}{}
+	return true
+}
+
+func (l *liveConns) remove(c *Conn) {
+	l.mu.Lock()
+	delete(l.conns, c)
+	l.mu.Unlock()
+}
+
+func (l *liveConns) isDraining() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.draining
+}
+
+func (l *liveConns) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.conns)
+}
+
+func (l *liveConns) snapshot() []*Conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]*Conn, 0, len(l.conns))
+	for c := range l.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Connections returns the number of WebSocket connections whose handlers
+// are running.
+func (u *HertzUpgrader) Connections() int { return u.live.count() }
+
+// Shutdown ends every connection this upgrader serves, politely: each peer
+// gets close code 1001 (Going Away, RFC 6455 §7.4.1), so that handlers
+// reading the connection see a *CloseError once the peer answers and
+// return. Shutdown waits for the handlers to return until ctx is done, then
+// closes the connections that remain. New upgrades are refused with 503
+// from the moment Shutdown starts.
+//
+// Its signature is that of Hertz's shutdown hooks, so that the engine's
+// Shutdown drains WebSockets too:
+//
+//	h := server.Default()
+//	h.OnShutdown = append(h.OnShutdown, upgrader.Shutdown)
+func (u *HertzUpgrader) Shutdown(ctx context.Context) {
+	u.live.mu.Lock()
+	u.live.draining = true
+	u.live.mu.Unlock()
+
+	msg := FormatCloseMessage(CloseGoingAway, "server shutting down")
+	deadline := time.Now().Add(closeWriteTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	var wg sync.WaitGroup
+	for _, c := range u.live.snapshot() {
+		wg.Add(1)
+		go func(c *Conn) {
+			defer wg.Done()
+			_ = c.WriteControl(CloseMessage, msg, deadline)
+		}(c)
+	}
+	wg.Wait()
+
+	const poll = 10 * time.Millisecond
+	ticker := time.NewTicker(poll)
+	defer ticker.Stop()
+	for u.live.count() > 0 {
+		select {
+		case <-ctx.Done():
+			for _, c := range u.live.snapshot() {
+				_ = c.Close()
+			}
+			return
+		case <-ticker.C:
+		}
+	}
+}
