@@ -287,6 +287,7 @@ func czCommandEcho(c *websocket.Conn) {
 				return
 			}
 			if viaString {
+				//lint:ignore SA6006 the point is to reach the writer's WriteString method
 				_, err = io.WriteString(w, string(msg))
 			} else {
 				_, err = w.Write(msg)
