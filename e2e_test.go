@@ -32,7 +32,7 @@ import (
 
 // e2eGuard bounds every wait in these tests so that a broken server fails the
 // test instead of hanging it. It is never used to judge speed.
-const e2eGuard = 60 * time.Second
+const e2eGuard = 30 * time.Second
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -626,6 +626,7 @@ func TestE2EFragmentedServerWrites(t *testing.T) {
 							if i%2 == 0 {
 								_, err = w.Write(rest[:n])
 							} else {
+								//lint:ignore SA6006 the point is to reach the writer's WriteString method
 								_, err = io.WriteString(w, string(rest[:n]))
 							}
 							if err != nil {
@@ -756,7 +757,11 @@ func TestE2EPingBetweenFragments(t *testing.T) {
 							c.writeFrame(f.fin, f.op, []byte(f.payload))
 						}
 						// A last ping marks the end: everything the server
-						// says about the message comes before its pong.
+						// says about the message comes before its pong. So
+						// the server owes exactly len(wantPongs)+1 pongs, the
+						// last of them the marker; reading stops at that many
+						// whatever their payloads, so a wrong pong fails at
+						// once.
 						const endMarker = "end-marker"
 						c.writeFrame(true, frame.OpPing, []byte(endMarker))
 
@@ -772,7 +777,10 @@ func TestE2EPingBetweenFragments(t *testing.T) {
 							}
 							h, p := c.readFrame()
 							if h.Opcode == frame.OpPong {
-								if string(p) == endMarker {
+								if len(pongs) == len(tt.wantPongs) {
+									if string(p) != endMarker {
+										t.Fatalf("pongs %q then %q, want %q then the end marker", pongs, p, tt.wantPongs)
+									}
 									break
 								}
 								pongs = append(pongs, string(p))
