@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"net/url"
 	"testing"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -74,4 +75,58 @@ func TestAllowOrigins(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCheckSameOrigin: any Host and Origin pair is judged without a panic;
+// an origin naming exactly the request's host (with the scheme's default
+// port or the same explicit port) is accepted, and AllowOrigins never
+// accepts less than CheckSameOrigin.
+func FuzzCheckSameOrigin(f *testing.F) {
+	for _, s := range [][2]string{
+		{"example.com", "http://example.com"},
+		{"example.com:8080", "http://example.com:8080"},
+		{"EXAMPLE.com", "https://example.COM:443"},
+		{"[::1]:8080", "http://[::1]:8080"},
+		{"example.com", "null"},
+		{"example.com", "http://evil.com"},
+		{"example.com", "http://example.com.evil.com"},
+		{"example.com", "://bad"},
+		{"example.com", "http://user@example.com"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	allow := AllowOrigins("https://app.example.com", "http://localhost:3000")
+	f.Fuzz(func(t *testing.T, host, origin string) {
+		ctx := requestWithOrigin(host, origin)
+		same := CheckSameOrigin(ctx)
+		if same && !allow(ctx) {
+			t.Fatalf("AllowOrigins refused %q for host %q, which CheckSameOrigin accepts", origin, host)
+		}
+		if origin == "" && !same {
+			t.Fatal("a request without Origin was refused")
+		}
+		if h := string(ctx.Request.Header.Host()); h != "" && !containsAny(h, "/?#@ \t\r\n%\\") && len(origin) == 0 {
+			if !CheckSameOrigin(requestWithOrigin(host, "http://"+h)) && validHostPort(h) {
+				t.Fatalf("origin http://%s refused for host %q", h, h)
+			}
+		}
+	})
+}
+
+func containsAny(s, chars string) bool {
+	for i := 0; i < len(s); i++ {
+		for j := 0; j < len(chars); j++ {
+			if s[i] == chars[j] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// validHostPort reports whether hostPort is a plain host name or address
+// with an optional numeric port, as a browser would put in an Origin.
+func validHostPort(hostPort string) bool {
+	u, err := url.Parse("http://" + hostPort)
+	return err == nil && u.Host == hostPort && u.User == nil && u.Path == ""
 }
