@@ -151,12 +151,14 @@ func (c *czConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Write records p before sending it: once the bytes are out, the peer's
+// answer may reach the test (through http.Transport's read loop) before a
+// record made afterwards would.
 func (c *czConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
 	if !c.off.Load() {
-		c.out.feed(p[:n])
+		c.out.feed(p)
 	}
-	return n, err
+	return c.Conn.Write(p)
 }
 
 // czRequestExtensions returns the Sec-WebSocket-Extensions lines of the
