@@ -9,7 +9,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME ?= 60s
 BENCH ?= .
 ADDR ?= localhost:8080
-TESTTIMEOUT ?= 20m
+TESTTIMEOUT ?= 40m
 
 .PHONY: all test lint bench fuzz cover run-echo
 
