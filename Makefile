@@ -11,7 +11,7 @@ BENCH ?= .
 ADDR ?= localhost:8080
 TESTTIMEOUT ?= 40m
 
-.PHONY: all test lint bench fuzz cover run-echo
+.PHONY: all test lint bench bench-compare fuzz cover run-echo
 
 all: lint test
 
@@ -32,6 +32,10 @@ lint:
 ## bench: every benchmark, with allocations (BENCH=regexp to choose)
 bench:
 	go test -run '^$$' -bench '$(BENCH)' -benchmem ./...
+
+## bench-compare: echo servers of this library and its peers under one load (bench/)
+bench-compare:
+	$(MAKE) -C bench compare
 
 ## fuzz: every Fuzz target of every package, FUZZTIME each (default 60s)
 fuzz:

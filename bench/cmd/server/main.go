@@ -1,0 +1,188 @@
+// Command server runs one WebSocket echo server implementation for the
+// benchmark:
+//
+//	server -impl hertzws-netpoll -addr 127.0.0.1:18080
+//
+// Every implementation serves the same three paths on the same address:
+//
+//	/echo         every message is sent back, unchanged, to its sender
+//	/broadcast    every message received on any /broadcast connection is
+//	              sent to every /broadcast connection (the sender included),
+//	              as a prepared message where the library has one
+//	/debug/stats  JSON: pid, goroutines and Go memory counters
+//
+// Compression is never negotiated and the read limit is 4 MiB everywhere.
+// The server prints "ready" on stdout once it accepts connections, prints
+// its stats on stderr on SIGUSR1, and exits on SIGTERM or SIGINT.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	_ "net/http/pprof" // only served with -pprof
+	"os"
+	"os/signal"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hertzws/websocket/bench/internal/result"
+)
+
+// readLimit is the largest message every server accepts.
+const readLimit = 4 << 20
+
+// impl starts one implementation listening on addr and returns at once;
+// serving continues in the background. It reports fatal serve errors on
+// errc.
+type impl struct {
+	desc  string
+	start func(addr string, errc chan<- error) error
+}
+
+var impls = map[string]impl{
+	"hertzws-netpoll":  {"this library on Hertz, netpoll transport", func(a string, e chan<- error) error { return startHertzWS(a, "netpoll", e) }},
+	"hertzws-standard": {"this library on Hertz, standard (net) transport", func(a string, e chan<- error) error { return startHertzWS(a, "standard", e) }},
+	"gorilla-adaptor":  {"gorilla/websocket on Hertz (netpoll) through adaptor.HertzHandler", startGorillaAdaptor},
+	"gorilla-nethttp":  {"gorilla/websocket on net/http", startGorillaNetHTTP},
+	"gws":              {"lxzan/gws on net/http", startGWS},
+	"coder":            {"coder/websocket on net/http", startCoder},
+}
+
+var implName string
+
+// echoFlag is -echo.
+var echoFlag string
+
+// defaultEcho is the echo loop -echo auto picks for each library: the
+// faster of the two in this harness (see README, "Echo loops"). gorilla's
+// is mixed: stream wins at 1 KiB, message at 16 KiB and 1 MiB (its
+// NextWriter sends a frame, and a write, per 4 KiB buffer).
+var defaultEcho = map[string]string{
+	"hertzws": "stream",
+	"gorilla": "message",
+	"coder":   "stream",
+}
+
+// echoMode returns the echo loop ("message" or "stream") for a library.
+func echoMode(lib string) string {
+	if echoFlag != "auto" {
+		return echoFlag
+	}
+	return defaultEcho[lib]
+}
+
+func main() {
+	var (
+		addr  = flag.String("addr", "127.0.0.1:18080", "listen address (host:port)")
+		list  = flag.Bool("list", false, "list the implementations and exit")
+		pprof = flag.String("pprof", "", "if set, serve net/http/pprof on this extra address (for investigation; off in comparisons)")
+	)
+	flag.StringVar(&implName, "impl", "hertzws-netpoll", "implementation: "+strings.Join(implNames(), ", "))
+	flag.StringVar(&echoFlag, "echo", "auto", "echo loop of the hertzws-*, gorilla-* and coder servers: message (ReadMessage/WriteMessage, coder Read/Write), stream (NextReader/NextWriter, coder Reader/Writer, through io.CopyBuffer) or auto (each library's faster one, see defaultEcho)")
+	flag.Parse()
+
+	if *list {
+		for _, n := range implNames() {
+			fmt.Printf("%-18s %s\n", n, impls[n].desc)
+		}
+		return
+	}
+	im, ok := impls[implName]
+	if !ok {
+		fatalf("unknown -impl %q (have %s)", implName, strings.Join(implNames(), ", "))
+	}
+	if echoFlag != "auto" && echoFlag != "message" && echoFlag != "stream" {
+		fatalf("-echo must be auto, message or stream")
+	}
+
+	if *pprof != "" {
+		go func() { _ = http.ListenAndServe(*pprof, nil) }()
+	}
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
+
+	errc := make(chan error, 1)
+	if err := im.start(*addr, errc); err != nil {
+		fatalf("%s: %v", implName, err)
+	}
+	if err := waitListening(*addr, 15*time.Second); err != nil {
+		fatalf("%s: %v", implName, err)
+	}
+	fmt.Println("ready")
+
+	for {
+		select {
+		case err := <-errc:
+			fatalf("%s: serve: %v", implName, err)
+		case s := <-sigs:
+			if s == syscall.SIGUSR1 {
+				b, _ := json.Marshal(stats())
+				fmt.Fprintf(os.Stderr, "stats %s\n", b)
+				continue
+			}
+			// A benchmark server has nothing to flush: exit at once rather
+			// than wait for hijacked connections a graceful shutdown
+			// cannot see.
+			os.Exit(0)
+		}
+	}
+}
+
+func implNames() []string {
+	names := make([]string, 0, len(impls))
+	for n := range impls {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "server: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// waitListening dials addr until it accepts (every implementation starts
+// its listener in the background), bounded by timeout.
+func waitListening(addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not listening on %s after %v: %v", addr, timeout, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// stats is served on /debug/stats by every implementation.
+func stats() result.ServerStats {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return result.ServerStats{
+		Impl:       implName,
+		PID:        os.Getpid(),
+		Goroutines: runtime.NumGoroutine(),
+		HeapInuse:  ms.HeapInuse,
+		HeapSys:    ms.HeapSys,
+		StackInuse: ms.StackInuse,
+		Sys:        ms.Sys,
+		NumGC:      ms.NumGC,
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+	}
+}
+
+func statsJSON() []byte {
+	b, _ := json.Marshal(stats())
+	return b
+}
