@@ -181,6 +181,10 @@ func (d *Dialer) newRequest(u *url.URL, requestHeader http.Header, offer *client
 		Host:       u.Host,
 	}
 	for k, vs := range requestHeader {
+		// Compare and store keys in canonical form, so that a key written
+		// in another case can neither slip past the checks below nor be
+		// sent twice.
+		k = http.CanonicalHeaderKey(k)
 		switch {
 		case k == "Host":
 			if len(vs) > 0 {
@@ -195,9 +199,9 @@ func (d *Dialer) newRequest(u *url.URL, requestHeader http.Header, offer *client
 			for _, v := range vs {
 				offer.protocols = append(offer.protocols, splitTokens(v)...)
 			}
-			req.Header[k] = vs
+			req.Header[k] = append(req.Header[k], vs...)
 		default:
-			req.Header[k] = vs
+			req.Header[k] = append(req.Header[k], vs...)
 		}
 	}
 	offer.requestHeaders(req.Header.Set)
@@ -302,7 +306,7 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, req *http.Request
 	if err := req.Write(conn); err != nil {
 		return nil, nil, ctxErr(ctx, err)
 	}
-	br := bufio.NewReaderSize(conn, orDefault(d.ReadBufferSize, DefaultReadBufferSize))
+	br := bufio.NewReaderSize(conn, clientReadBufferSize(d.ReadBufferSize))
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
 		return nil, nil, ctxErr(ctx, err)
@@ -327,7 +331,7 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, req *http.Request
 	_ = conn.SetDeadline(time.Time{})
 
 	cfg := connConfig{
-		readBufferSize:     orDefault(d.ReadBufferSize, DefaultReadBufferSize),
+		readBufferSize:     clientReadBufferSize(d.ReadBufferSize),
 		writeBufferSize:    orDefault(d.WriteBufferSize, DefaultWriteBufferSize),
 		writeBufferPool:    d.WriteBufferPool,
 		readLimit:          readLimitOrDefault(d.ReadLimit),
@@ -338,6 +342,17 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, req *http.Request
 	}
 	c := newConn(newNetTransport(conn, br), frame.RoleClient, cfg, conn.LocalAddr(), conn.RemoteAddr())
 	return c, resp, nil
+}
+
+// clientReadBufferSize is the size of a Dialer's read buffer: at least a
+// whole control frame, header included, since a Conn peeks one at once.
+func clientReadBufferSize(size int) int {
+	const least = frame.MaxHeaderSize + frame.MaxControlPayload
+	size = orDefault(size, DefaultReadBufferSize)
+	if size < least {
+		size = least
+	}
+	return size
 }
 
 // keepBody replaces a failed handshake's body with its first KiB, read now
@@ -373,10 +388,17 @@ func closeOnCancel(ctx context.Context, conn net.Conn) (stop func()) {
 	}
 }
 
-// ctxErr prefers the context's error to the I/O error it caused.
+// ctxErr prefers the context's error to the I/O error it caused. The
+// connection's deadline is the context's, and may fire a moment before the
+// context's own timer: a timeout at or past the deadline is the context's
+// too.
 func ctxErr(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	var ne net.Error
+	if deadline, ok := ctx.Deadline(); ok && errors.As(err, &ne) && ne.Timeout() && !time.Now().Before(deadline) {
+		return context.DeadlineExceeded
 	}
 	return err
 }

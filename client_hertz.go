@@ -1,8 +1,10 @@
 package websocket
 
 import (
+	"io"
 	"time"
 
+	"github.com/cloudwego/hertz/pkg/network"
 	"github.com/cloudwego/hertz/pkg/protocol"
 	"github.com/hertzws/websocket/frame"
 )
@@ -84,6 +86,10 @@ func (p *ClientUpgrader) UpgradeResponse(req *protocol.Request, resp *protocol.R
 	if err != nil {
 		return nil, handshakeFailure("the Hertz response holds no connection to take over: " + err.Error())
 	}
+	// The client's read and write timeouts bound the HTTP exchange, not
+	// the WebSocket that follows.
+	_ = conn.SetReadTimeout(0)
+	_ = conn.SetWriteTimeout(0)
 	cfg := connConfig{
 		readBufferSize:     orDefault(p.ReadBufferSize, DefaultReadBufferSize),
 		writeBufferSize:    orDefault(p.WriteBufferSize, DefaultWriteBufferSize),
@@ -94,5 +100,15 @@ func (p *ClientUpgrader) UpgradeResponse(req *protocol.Request, resp *protocol.R
 		compressionOptions: p.Compression,
 		keepAlive:          p.KeepAlive,
 	}
-	return newConn(conn, frame.RoleClient, cfg, conn.LocalAddr(), conn.RemoteAddr()), nil
+	t := &hertzClientConn{Conn: conn, upgrade: resp.BodyStream()}
+	return newConn(t, frame.RoleClient, cfg, conn.LocalAddr(), conn.RemoteAddr()), nil
+}
+
+// hertzClientConn is a connection taken over from Hertz's client. It keeps
+// the response's body stream, Hertz's upgradeConn, reachable for as long
+// as the Conn is: upgradeConn has a finalizer that closes the connection,
+// which would otherwise run once the caller releases the response.
+type hertzClientConn struct {
+	network.Conn
+	upgrade io.Reader
 }

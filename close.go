@@ -66,11 +66,13 @@ func (c *Conn) CloseHandler() func(code int, text string) error {
 }
 
 func (c *Conn) defaultCloseHandler(code int, _ string) error {
-	err := c.WriteControl(CloseMessage, FormatCloseMessage(code, ""), time.Now().Add(closeWriteTimeout))
-	if err == ErrCloseSent {
-		return nil // we started the close handshake; this close completes it
-	}
-	return err
+	// The echo is a courtesy: a peer that closed the TCP connection right
+	// after its close frame (as one failing the connection does) cannot
+	// receive it, and the read must still report the peer's close code,
+	// not the failed write. ErrCloseSent means we started the handshake
+	// and this close completes it. As in gorilla/websocket.
+	_ = c.WriteControl(CloseMessage, FormatCloseMessage(code, ""), time.Now().Add(closeWriteTimeout))
+	return nil
 }
 
 // SetPingHandler sets the handler for ping messages received from the peer.
