@@ -495,6 +495,7 @@ func ciEchoScript(t *testing.T, srv ciServer, dc ciDial, wantExt string, sizes [
 						n = len(p) - off
 					}
 					if mt == websocket.TextMessage {
+						//lint:ignore SA6006 the point is to reach the writer's WriteString method
 						_, err = io.WriteString(w, string(p[off:off+n]))
 					} else {
 						_, err = w.Write(p[off : off+n])
