@@ -11,7 +11,7 @@ BENCH ?= .
 ADDR ?= localhost:8080
 TESTTIMEOUT ?= 40m
 
-.PHONY: all test lint bench bench-compare fuzz cover run-echo
+.PHONY: all test lint conformance load bench bench-compare fuzz cover run-echo
 
 all: lint test
 
@@ -19,6 +19,10 @@ all: lint test
 test:
 	go vet ./...
 	go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
+
+## conformance: every Autobahn case family against our server (netpoll, standard) and our client; fails on any FAILED case
+conformance:
+	go test -race -count=1 -timeout 20m -v -run 'Conformance|Broken' ./internal/conformance/
 
 ## lint: gofmt (no file may need formatting), go vet and staticcheck
 lint:
