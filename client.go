@@ -250,23 +250,30 @@ func (d *Dialer) dialConn(ctx context.Context, req *http.Request) (net.Conn, err
 		return nil, err
 	}
 	if u.Scheme == "https" {
-		cfg := d.TLSClientConfig.Clone()
-		if cfg == nil {
-			cfg = &tls.Config{}
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = u.Hostname()
-		}
-		// The handshake is HTTP/1.1 (RFC 6455 §4.1), never h2.
-		cfg.NextProtos = nil
-		tlsConn := tls.Client(conn, cfg)
-		if err := tlsConn.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			return nil, err
-		}
-		conn = tlsConn
+		return d.tlsClient(ctx, conn, u.Hostname(), false)
 	}
 	return conn, nil
+}
+
+// tlsClient runs the TLS handshake over conn with TLSClientConfig, naming
+// serverName unless the configuration names a server and override is
+// false. On failure conn is closed.
+func (d *Dialer) tlsClient(ctx context.Context, conn net.Conn, serverName string, override bool) (net.Conn, error) {
+	cfg := d.TLSClientConfig.Clone()
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if override || cfg.ServerName == "" {
+		cfg.ServerName = serverName
+	}
+	// The handshake is HTTP/1.1 (RFC 6455 §4.1), never h2.
+	cfg.NextProtos = nil
+	tlsConn := tls.Client(conn, cfg)
+	if err := tlsConn.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return tlsConn, nil
 }
 
 // netDial makes a TCP connection with the configured dial function.

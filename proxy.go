@@ -3,7 +3,6 @@ package websocket
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"net"
@@ -24,18 +23,9 @@ func (d *Dialer) dialProxy(ctx context.Context, proxyURL *url.URL, addr string) 
 		return nil, err
 	}
 	if proxyURL.Scheme == "https" {
-		cfg := d.TLSClientConfig.Clone()
-		if cfg == nil {
-			cfg = &tls.Config{}
-		}
-		cfg.ServerName = proxyURL.Hostname()
-		cfg.NextProtos = nil
-		tlsConn := tls.Client(conn, cfg)
-		if err := tlsConn.HandshakeContext(ctx); err != nil {
-			conn.Close()
+		if conn, err = d.tlsClient(ctx, conn, proxyURL.Hostname(), true); err != nil {
 			return nil, err
 		}
-		conn = tlsConn
 	}
 
 	stop := closeOnCancel(ctx, conn)
