@@ -27,10 +27,14 @@ type HertzUpgrader struct {
 	HandshakeTimeout time.Duration
 
 	// ReadBufferSize and WriteBufferSize specify I/O buffer sizes in bytes.
-	// If a buffer size is zero, then a default is used: the transport's own
-	// input buffer for reading, DefaultWriteBufferSize for the buffer a
-	// NextWriter fills before it emits a frame. The I/O buffer sizes do not
-	// limit the size of the messages that can be sent or received.
+	// If a buffer size is zero, then a default is used:
+	// DefaultReadBufferSize and DefaultWriteBufferSize. On netpoll, where a
+	// connection leaves Hertz's buffers after the upgrade, read buffers of
+	// ReadBufferSize come from a shared pool and are held only while bytes
+	// wait in them; on the standard transport Hertz's own input buffer is
+	// used. WriteBufferSize is the buffer a NextWriter fills before it emits
+	// a frame. The I/O buffer sizes do not limit the size of the messages
+	// that can be sent or received.
 	ReadBufferSize, WriteBufferSize int
 
 	// WriteBufferPool is a pool of buffers for write operations. If the value
@@ -109,10 +113,13 @@ type HertzUpgrader struct {
 //   - 403 Forbidden when the origin check refuses the request.
 //
 // On success it sets the 101 response (keeping the headers the application
-// already set, such as Set-Cookie) and returns nil. Hertz writes the
-// response once the middleware chain has returned, then calls handler on the
-// connection's serving goroutine; the connection is closed when handler
-// returns.
+// already set, such as Set-Cookie) and returns nil. The response goes out
+// once the middleware chain has returned (with what middleware added to it;
+// if middleware replaced the status, that answer is sent and handler does
+// not run). Then handler runs: on the goroutine that served the request on
+// the standard transport, on a goroutine of its own on netpoll, where the
+// connection leaves netpoll for Go's runtime poller so that an idle
+// WebSocket holds no buffer. The connection is closed when handler returns.
 //
 // The RequestContext is recycled before handler runs: copy whatever the
 // handler needs from it (headers, parameters, values set by middleware)
@@ -157,7 +164,7 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 
 	subprotocol := u.selectSubprotocol(ctx)
 	cfg := connConfig{
-		readBufferSize:     orDefault(u.ReadBufferSize, DefaultReadBufferSize),
+		readBufferSize:     readBufferSizeOrDefault(u.ReadBufferSize),
 		writeBufferSize:    orDefault(u.WriteBufferSize, DefaultWriteBufferSize),
 		writeBufferPool:    u.WriteBufferPool,
 		readLimit:          readLimitOrDefault(u.ReadLimit),
@@ -193,15 +200,40 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 	h.SetNoDefaultContentType(true)
 	ctx.Response.ResetBody()
 
-	// Bound the writing of the 101 response; serve clears it afterwards.
-	_ = raw.SetWriteTimeout(handshakeTimeoutOrDefault(u.HandshakeTimeout))
+	timeout := handshakeTimeoutOrDefault(u.HandshakeTimeout)
+	np := netpollHandover(raw)
+	if np != nil {
+		// The connection leaves netpoll before the 101 is sent (see
+		// handover_netpoll.go), so Hertz must not write the response.
+		ctx.Response.HijackWriter(discardResponse{})
+	}
+	// Bound the writing of the 101 response; serveHijacked clears it.
+	_ = raw.SetWriteTimeout(timeout)
 	ctx.Hijack(func(hijacked network.Conn) {
-		serveHijacked(raw, hijacked, cfg, &u.live, handler)
+		if _, ours := ctx.Response.GetHijackWriter().(discardResponse); np != nil && ours {
+			handOver(ctx, raw, np, cfg, &u.live, handler, timeout)
+			return
+		}
+		// Hertz wrote the response: there is no handover, or middleware
+		// reset the response after Upgrade.
+		serveHijacked(ctx, raw, hijacked, cfg, &u.live, handler)
 	})
 	return nil
 }
 
-// serveHijacked runs the handler on the upgraded connection.
+// discardResponse stands in for Hertz's response writer during a handover,
+// so that Hertz writes no response of its own: the 101 is sent once the
+// connection has left netpoll.
+type discardResponse struct{}
+
+func (discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+func (discardResponse) Flush() error                { return nil }
+func (discardResponse) Finalize() error             { return nil }
+
+// serveHijacked runs the handler on a connection that stays on its Hertz
+// transport (the standard one, or netpoll where the handover is not
+// possible), on the goroutine that served the request, after Hertz has
+// written the 101.
 //
 // It works on raw, the transport's connection captured before the hijack,
 // never on hijacked, Hertz's wrapper: the wrapper may come from a pool and
@@ -212,7 +244,11 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 // after Hertz takes it back. Only then is the wrapper closed: with
 // KeepHijackedConns that returns it to Hertz's pool and closes the socket;
 // without, it does nothing and Hertz closes the connection itself.
-func serveHijacked(raw, hijacked network.Conn, cfg connConfig, live *liveConns, handler HertzHandler) {
+func serveHijacked(ctx *app.RequestContext, raw, hijacked network.Conn, cfg connConfig, live *liveConns, handler HertzHandler) {
+	defer func() { _ = hijacked.Close() }()
+	if ctx.Response.StatusCode() != consts.StatusSwitchingProtocols {
+		return // middleware replaced the 101 after Upgrade; Hertz sent that answer
+	}
 	// Deadlines the HTTP server set (read and write timeouts) do not apply
 	// to a long-lived WebSocket.
 	_ = raw.SetReadTimeout(0)
@@ -221,7 +257,13 @@ func serveHijacked(raw, hijacked network.Conn, cfg connConfig, live *liveConns, 
 	_ = raw.SetWriteDeadline(time.Time{})
 
 	cfg.shutdown = socketShutdown(raw)
-	c := newConn(raw, frame.RoleServer, cfg, raw.LocalAddr(), raw.RemoteAddr())
+	serve(newConn(raw, frame.RoleServer, cfg, raw.LocalAddr(), raw.RemoteAddr()), live, handler)
+}
+
+// serve runs handler on c, then closes c and waits until no goroutine is
+// inside one of its transport calls. A panic in handler is logged and
+// answered with close code 1011.
+func serve(c *Conn, live *liveConns, handler HertzHandler) {
 	defer func() {
 		if r := recover(); r != nil {
 			hlog.SystemLogger().Errorf("websocket: panic in HertzHandler for %v: %v\n%s", c.remoteAddr, r, debug.Stack())
@@ -229,7 +271,6 @@ func serveHijacked(raw, hijacked network.Conn, cfg connConfig, live *liveConns, 
 		}
 		live.remove(c)
 		c.release()
-		_ = hijacked.Close()
 	}()
 	if !live.add(c) {
 		// Shutdown began between the 101 and now.

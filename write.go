@@ -300,6 +300,13 @@ func (c *Conn) writeFrameLocked(h frame.Header, payload []byte, deadline int64) 
 			}
 			pos = frame.MaskCopy(buf, payload[:n], h.Mask, pos)
 			payload = payload[n:]
+			if len(payload) > 0 {
+				// Send each chunk as it is masked: the output
+				// buffer never grows past one chunk.
+				if err := c.t.Flush(); err != nil {
+					return c.failWrite(err)
+				}
+			}
 		}
 	} else {
 		buf, err := c.t.Malloc(h.Size())

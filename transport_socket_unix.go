@@ -1,0 +1,56 @@
+//go:build !windows
+
+package websocket
+
+import (
+	"io"
+	"net"
+	"os"
+	"syscall"
+)
+
+// rawConnOf returns the descriptor-level access to conn that lets a read
+// wait for readability before it takes a buffer, or nil when conn has no
+// descriptor of its own (a TLS connection, say).
+func rawConnOf(conn net.Conn) syscall.RawConn {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return raw
+}
+
+// readReady is called by RawConn.Read, first at once and then each time
+// the socket becomes readable, until it returns true. It takes a buffer
+// only for the attempt: while the socket has nothing to give, an empty
+// buffer goes back to its pool, so a connection waits holding none.
+func (t *socketTransport) readReady(fd uintptr) bool {
+	if t.in == nil {
+		t.in = t.readPool.get()
+		t.r, t.w = 0, 0
+	}
+	for {
+		n, err := syscall.Read(int(fd), t.in.b[t.w:])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			if t.r == t.w {
+				t.readPool.put(t.in)
+				t.in, t.r, t.w = nil, 0, 0
+			}
+			return false
+		case err != nil:
+			t.readRes = os.NewSyscallError("read", err)
+		case n == 0:
+			t.readRes = io.EOF
+		default:
+			t.readN = n
+		}
+		return true
+	}
+}
