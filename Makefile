@@ -15,10 +15,11 @@ TESTTIMEOUT ?= 40m
 
 all: lint test
 
-## test: go vet, then every test with the race detector
+## test: go vet, then every test with the race detector, then the allocation tests without it (the race detector makes sync.Pool drop items)
 test:
 	go vet ./...
 	go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
+	go test -count=1 -run 'SteadyStateAllocs' .
 
 ## conformance: every Autobahn case family against our server (netpoll, standard) and our client; fails on any FAILED case
 conformance:

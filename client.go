@@ -63,8 +63,9 @@ type Dialer struct {
 	ReadBufferSize, WriteBufferSize int
 
 	// WriteBufferPool is a pool of buffers for write operations. If the value
-	// is not set, then write buffers are allocated to the connection for the
-	// lifetime of the connection.
+	// is not set, NextWriter takes its buffer from a pool this package keeps
+	// for each WriteBufferSize, and gives it back when the writer is closed:
+	// a connection holds a write buffer only while it writes a message.
 	WriteBufferPool BufferPool
 
 	// Subprotocols specifies the client's requested subprotocols, in order of

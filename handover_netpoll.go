@@ -107,7 +107,7 @@ func serveSocket(fd int, pending, response []byte, cfg connConfig, live *liveCon
 		return
 	}
 	_ = conn.SetWriteDeadline(time.Time{})
-	t := newSocketTransport(conn, pending, cfg.readBufferSize, cfg.writeBufferSize)
+	t := newSocketTransport(conn, pending, cfg.readBufferSize, serverWriteBufferSize)
 	serve(newConn(t, frame.RoleServer, cfg, conn.LocalAddr(), conn.RemoteAddr()), live, handler)
 }
 

@@ -38,8 +38,9 @@ type HertzUpgrader struct {
 	ReadBufferSize, WriteBufferSize int
 
 	// WriteBufferPool is a pool of buffers for write operations. If the value
-	// is not set, then write buffers are allocated to the connection for the
-	// lifetime of the connection.
+	// is not set, NextWriter takes its buffer from a pool this package keeps
+	// for each WriteBufferSize, and gives it back when the writer is closed:
+	// a connection holds a write buffer only while it writes a message.
 	//
 	// A pool is most useful when the application has a modest volume of
 	// writes across a large number of connections.
@@ -257,7 +258,9 @@ func serveHijacked(ctx *app.RequestContext, raw, hijacked network.Conn, cfg conn
 	_ = raw.SetWriteDeadline(time.Time{})
 
 	cfg.shutdown = socketShutdown(raw)
-	serve(newConn(raw, frame.RoleServer, cfg, raw.LocalAddr(), raw.RemoteAddr()), live, handler)
+	c := newConn(raw, frame.RoleServer, cfg, raw.LocalAddr(), raw.RemoteAddr())
+	useStandardTransport(c, raw)
+	serve(c, live, handler)
 }
 
 // serve runs handler on c, then closes c and waits until no goroutine is

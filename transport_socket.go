@@ -44,6 +44,10 @@ type socketTransport struct {
 	waitRead func(fd uintptr) bool
 	readN    int
 	readRes  error
+	// tryRead is tryReadInto bound once, for readDirect without waiting
+	// into direct.
+	tryRead func(fd uintptr) bool
+	direct  []byte
 
 	// Write side. out holds the bytes queued so far; big, when set, is a
 	// large payload that follows them, referenced until Flush.
@@ -98,6 +102,10 @@ const (
 	// reference instead of copying: the payload then leaves with the header
 	// in one writev.
 	referencedWrite = 2048
+	// serverWriteBufferSize is the size of a server connection's pooled
+	// output buffer: a frame header and a payload below referencedWrite
+	// fit, and so does any control frame.
+	serverWriteBufferSize = 4096
 )
 
 // newSocketTransport wraps conn. pending holds bytes already read from the
@@ -110,7 +118,7 @@ func newSocketTransport(conn net.Conn, pending []byte, readSize, writeSize int) 
 		readPool:  bytePoolFor(readSize),
 		writePool: bytePoolFor(writeSize),
 	}
-	t.waitRead = t.readReady
+	t.waitRead, t.tryRead = t.readReady, t.tryReadInto
 	if len(pending) > 0 {
 		t.in = t.readPool.get()
 		if len(pending) > len(t.in.b) {
@@ -209,17 +217,30 @@ func (t *socketTransport) fill(n int) error {
 	return err
 }
 
-// ReadDirect reads into p straight from the connection, bypassing the
-// buffer, which must be empty. It waits until at least one byte arrives.
-func (t *socketTransport) ReadDirect(p []byte) (int, error) {
+// readDirect reads into p straight from the connection, around the
+// buffer, which must be empty (see directReader). Without wait it makes
+// one attempt that takes what the socket holds, possibly nothing; a
+// connection without a descriptor of its own cannot, and reads nothing.
+func (t *socketTransport) readDirect(p []byte, wait bool) (int, error) {
 	if t.readErr != nil {
 		return 0, t.readErr
 	}
-	n, err := t.conn.Read(p)
-	if n == 0 && err == nil {
-		err = io.ErrNoProgress
+	var n int
+	var err error
+	switch {
+	case wait:
+		n, err = t.conn.Read(p)
+		if n == 0 && err == nil {
+			err = io.ErrNoProgress
+		}
+	case t.raw != nil:
+		t.direct, t.readN, t.readRes = p, 0, nil
+		if err = t.raw.Read(t.tryRead); err == nil {
+			err = t.readRes
+		}
+		n, t.direct = t.readN, nil
 	}
-	if n == 0 && isStreamEnd(err) {
+	if n == 0 && err != nil && isStreamEnd(err) {
 		t.readErr = err
 	}
 	return n, err

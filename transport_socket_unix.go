@@ -54,3 +54,23 @@ func (t *socketTransport) readReady(fd uintptr) bool {
 		return true
 	}
 }
+
+// tryReadInto makes one read into t.direct for RawConn.Read and never asks
+// it to wait: a socket with nothing to give reads zero bytes.
+func (t *socketTransport) tryReadInto(fd uintptr) bool {
+	for {
+		n, err := syscall.Read(int(fd), t.direct)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+		case err != nil:
+			t.readRes = os.NewSyscallError("read", err)
+		case n == 0:
+			t.readRes = io.EOF
+		default:
+			t.readN = n
+		}
+		return true
+	}
+}

@@ -13,3 +13,6 @@ func rawConnOf(net.Conn) syscall.RawConn { return nil }
 
 // readReady is never called on Windows, where rawConnOf returns nil.
 func (t *socketTransport) readReady(uintptr) bool { return true }
+
+// tryReadInto is never called on Windows, where rawConnOf returns nil.
+func (t *socketTransport) tryReadInto(uintptr) bool { return true }
