@@ -11,15 +11,20 @@ BENCH ?= .
 ADDR ?= localhost:8080
 TESTTIMEOUT ?= 40m
 
+# The real-browser tests of the examples are a module of their own, since
+# chromedp needs a newer Go than the library's go.mod allows.
+BROWSERTEST := internal/browsertest
+
 .PHONY: all test lint conformance load bench bench-compare fuzz cover run-echo
 
 all: lint test
 
-## test: go vet, then every test with the race detector, then the allocation tests without it (the race detector makes sync.Pool drop items)
+## test: go vet, every test with the race detector (the browser tests included), then the allocation tests without it (the race detector makes sync.Pool drop items)
 test:
 	go vet ./...
 	go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
 	go test -count=1 -run 'SteadyStateAllocs' .
+	cd $(BROWSERTEST) && go vet ./... && go test -race -count=1 -timeout 10m ./...
 
 ## conformance: every Autobahn case family against our server (netpoll, standard) and our client; fails on any FAILED case
 conformance:
@@ -33,6 +38,7 @@ lint:
 	fi
 	go vet ./...
 	go run $(STATICCHECK) ./...
+	cd $(BROWSERTEST) && go vet ./... && go run $(STATICCHECK) ./...
 
 ## bench: every benchmark, with allocations (BENCH=regexp to choose)
 bench:
