@@ -28,9 +28,12 @@
 //
 // Upgrader → hijack → Conn. [HertzUpgrader.Upgrade] checks the opening
 // handshake; on success it sets the 101 response, asks Hertz to hijack the
-// connection, and returns. Hertz writes the 101 once the middleware chain has
-// returned and then calls the [HertzHandler] on the goroutine that served
-// the request, with a [Conn]. The app.RequestContext is recycled before
+// connection, and returns. The 101 goes out once the middleware chain has
+// returned, and the [HertzHandler] runs with a [Conn]: on the standard
+// transport on the goroutine that served the request, on netpoll on a
+// goroutine of its own, once the connection has left netpoll for Go's
+// runtime poller (so that an idle connection holds no buffer and no
+// goroutine of Hertz's). The app.RequestContext is recycled before
 // that: copy what the handler needs from it first. When the handler returns,
 // the connection is closed and every later use of the Conn, from any
 // goroutine, fails with [ErrConnClosed]. To keep a connection, keep the
