@@ -171,6 +171,11 @@ func badHandshakeRows() []badHandshakeRow {
 		{name: "Upgrade: h2c", status: 400, request: func(a string) []byte {
 			return badRequest("GET /ws HTTP/1.1", without(a, "Upgrade", "Upgrade: h2c")...)
 		}},
+		// §4.2.1 item 3: "websocket" as an ASCII case-insensitive value;
+		// Unicode case folding would take the long s (U+017F) for an s.
+		{name: "Upgrade: websocket with a long s", status: 400, request: func(a string) []byte {
+			return badRequest("GET /ws HTTP/1.1", without(a, "Upgrade", "Upgrade: web\u017focket")...)
+		}},
 		{name: "Connection: keep-alive only", status: 400, request: func(a string) []byte {
 			return badRequest("GET /ws HTTP/1.1", without(a, "Connection", "Connection: keep-alive")...)
 		}},
