@@ -10,6 +10,8 @@ FUZZTIME ?= 60s
 BENCH ?= .
 ADDR ?= localhost:8080
 TESTTIMEOUT ?= 40m
+WSLOAD_CONNS ?= 10000
+WSLOAD_DURATION ?= 60s
 
 # The real-browser tests of the examples are a module of their own, since
 # chromedp needs a newer Go than the library's go.mod allows.
@@ -29,6 +31,10 @@ test:
 ## conformance: every Autobahn case family against our server (netpoll, standard) and our client; fails on any FAILED case
 conformance:
 	go test -race -count=1 -timeout 20m -v -run 'Conformance|Broken' ./internal/conformance/
+
+## load: the load test at full size, on 127.0.0.1: WSLOAD_CONNS connections (10000) echoing for WSLOAD_DURATION (60s) on each transport; make test runs it with 1000 for 5s
+load:
+	WSLOAD_CONNS=$(WSLOAD_CONNS) WSLOAD_DURATION=$(WSLOAD_DURATION) go test -count=1 -timeout 30m -run '^TestLoadEcho$$' -v .
 
 ## lint: gofmt (no file may need formatting), go vet and staticcheck
 lint:

@@ -8,6 +8,7 @@ require (
 	github.com/coder/websocket v1.8.13
 	github.com/gorilla/websocket v1.5.3
 	github.com/klauspost/compress v1.17.6
+	go.uber.org/goleak v1.2.1
 )
 
 require (

@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -107,10 +108,12 @@ type HertzUpgrader struct {
 // the reason:
 //
 //   - 405 Method Not Allowed when the method is not GET;
-//   - 400 Bad Request when Connection lacks the "upgrade" token, Upgrade
-//     lacks "websocket", or Sec-WebSocket-Key is not 16 base64 bytes;
+//   - 400 Bad Request when the request is not HTTP/1.1, Connection lacks
+//     the "upgrade" token, Upgrade lacks "websocket", Sec-WebSocket-Version
+//     appears more than once, or Sec-WebSocket-Key is not exactly one
+//     header holding 16 base64 bytes;
 //   - 426 Upgrade Required, with Sec-WebSocket-Version: 13, when the
-//     client speaks another version of the protocol;
+//     client's Sec-WebSocket-Version is missing or not 13;
 //   - 403 Forbidden when the origin check refuses the request.
 //
 // On success it sets the 101 response (keeping the headers the application
@@ -133,21 +136,34 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 	if !ctx.IsGet() {
 		return u.fail(ctx, consts.StatusMethodNotAllowed, "request method is not GET")
 	}
+	if !ctx.Request.Header.IsHTTP11() {
+		// RFC 6455 §4.2.1: the handshake is an HTTP/1.1 or higher GET;
+		// HTTP/1.0 has no Upgrade mechanism.
+		return u.fail(ctx, consts.StatusBadRequest, "the opening handshake must be HTTP/1.1")
+	}
 	if !headerHasToken(ctx.Request.Header.PeekAll("Connection"), "upgrade") {
 		return u.fail(ctx, consts.StatusBadRequest, "'upgrade' token not found in 'Connection' header")
 	}
 	if !headerHasToken(ctx.Request.Header.PeekAll("Upgrade"), "websocket") {
 		return u.fail(ctx, consts.StatusBadRequest, "'websocket' token not found in 'Upgrade' header")
 	}
-	if !headerHasToken(ctx.Request.Header.PeekAll("Sec-Websocket-Version"), "13") {
+	// RFC 6455 §11.3.5: Sec-WebSocket-Version appears once in a request,
+	// and §4.2.1 item 6: its value is 13.
+	versions := ctx.Request.Header.PeekAll("Sec-Websocket-Version")
+	if len(versions) > 1 {
+		return u.fail(ctx, consts.StatusBadRequest, "'Sec-WebSocket-Version' header appears more than once")
+	}
+	if len(versions) == 0 || strings.Trim(string(versions[0]), " \t") != "13" {
 		// RFC 6455 §4.2.2: tell the client which version we speak.
 		ctx.Response.Header.Set("Sec-WebSocket-Version", "13")
-		return u.fail(ctx, consts.StatusUpgradeRequired, "unsupported version: 13 not found in 'Sec-Websocket-Version' header")
+		return u.fail(ctx, consts.StatusUpgradeRequired, "unsupported version: 'Sec-Websocket-Version' header is not 13")
 	}
-	key := ctx.Request.Header.Peek("Sec-Websocket-Key")
-	if !validChallengeKey(key) {
-		return u.fail(ctx, consts.StatusBadRequest, "'Sec-WebSocket-Key' header must be the base64 encoding of 16 bytes")
+	// RFC 6455 §11.3.1: Sec-WebSocket-Key must not appear more than once.
+	keys := ctx.Request.Header.PeekAll("Sec-Websocket-Key")
+	if len(keys) != 1 || !validChallengeKey(keys[0]) {
+		return u.fail(ctx, consts.StatusBadRequest, "'Sec-WebSocket-Key' header must appear once and be the base64 encoding of 16 bytes")
 	}
+	key := keys[0]
 	checkOrigin := u.CheckOrigin
 	if checkOrigin == nil {
 		checkOrigin = CheckSameOrigin

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"syscall"
 	"time"
 
 	"github.com/hertzws/websocket/frame"
@@ -460,6 +461,10 @@ func (c *Conn) failRead(err error) error {
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
 		// RFC 6455 §7.1.5: no close frame was received: 1006.
 		err = &CloseError{Code: CloseAbnormalClosure, Text: io.ErrUnexpectedEOF.Error()}
+	case errors.Is(err, syscall.ECONNRESET):
+		// A reset ends the connection without a close frame too; netpoll
+		// reports it as EOF, the standard transport as ECONNRESET.
+		err = &CloseError{Code: CloseAbnormalClosure, Text: syscall.ECONNRESET.Error()}
 	}
 	c.readErr = err
 	if c.inflating {
