@@ -25,24 +25,7 @@ func TestNextWriterReadFromFrames(t *testing.T) {
 		var upgrader websocket.HertzUpgrader
 		addr := rwStartServer(t, tc, nil, func(h *server.Hertz) {
 			h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
-				_ = upgrader.Upgrade(ctx, func(c *websocket.Conn) {
-					for {
-						mt, r, err := c.NextReader()
-						if err != nil {
-							return
-						}
-						w, err := c.NextWriter(mt)
-						if err != nil {
-							return
-						}
-						if _, err := io.Copy(w, r); err != nil {
-							return
-						}
-						if err := w.Close(); err != nil {
-							return
-						}
-					}
-				})
+				_ = upgrader.Upgrade(ctx, echoHandler) // io.Copy from NextReader to NextWriter
 			})
 		})
 		rc := rwDial(t, addr)

@@ -33,37 +33,33 @@ func (t *socketTransport) readReady(fd uintptr) bool {
 		t.in = t.readPool.get()
 		t.r, t.w = 0, 0
 	}
-	for {
-		n, err := syscall.Read(int(fd), t.in.b[t.w:])
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.EAGAIN:
-			if t.r == t.w {
-				t.readPool.put(t.in)
-				t.in, t.r, t.w = nil, 0, 0
-			}
-			return false
-		case err != nil:
-			t.readRes = os.NewSyscallError("read", err)
-		case n == 0:
-			t.readRes = io.EOF
-		default:
-			t.readN = n
-		}
+	if t.readInto(fd, t.in.b[t.w:]) {
 		return true
 	}
+	if t.r == t.w {
+		t.readPool.put(t.in)
+		t.in, t.r, t.w = nil, 0, 0
+	}
+	return false
 }
 
 // tryReadInto makes one read into t.direct for RawConn.Read and never asks
 // it to wait: a socket with nothing to give reads zero bytes.
 func (t *socketTransport) tryReadInto(fd uintptr) bool {
+	t.readInto(fd, t.direct)
+	return true
+}
+
+// readInto reads once from fd into p, leaving the outcome in readN and
+// readRes. It returns false when the socket has nothing to give yet.
+func (t *socketTransport) readInto(fd uintptr, p []byte) bool {
 	for {
-		n, err := syscall.Read(int(fd), t.direct)
+		n, err := syscall.Read(int(fd), p)
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
+			return false
 		case err != nil:
 			t.readRes = os.NewSyscallError("read", err)
 		case n == 0:
