@@ -194,9 +194,8 @@ func (c *Client) closeDiscarding(code int, text string, reason error) {
 
 // stop ends the writer and the connection and waits for the writer.
 func (c *Client) stop() {
-	if _, n := c.q.seal(&closeRequest{discard: true}); n > 0 {
-		c.countDiscarded(n)
-	}
+	c.countDiscarded(c.q.abandon())
+	c.q.signal()
 	_ = c.conn.Close()
 	<-c.writerDone
 }

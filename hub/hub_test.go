@@ -2,7 +2,10 @@ package hub_test
 
 import (
 	"errors"
-		"reflect"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -399,6 +402,39 @@ func TestHubCloseGoingAway(t *testing.T) {
 		}
 		if err := h.Close(); !errors.Is(err, hub.ErrHubClosed) {
 			t.Fatalf("second Close returned %v", err)
+		}
+	})
+}
+
+// One broadcast reaches connections with and without permessage-deflate in
+// the form each negotiated: the same message, compressed on the wire only
+// for those that asked.
+func TestBroadcastPerCompressionMode(t *testing.T) {
+	hubtest.ForEachTransport(t, func(t *testing.T, tr hubtest.Transport) {
+		h := hub.New(hub.Options{})
+		t.Cleanup(func() { _ = h.Close() })
+		srv := hubtest.ServeHub(t, tr, h, hubtest.ServerOptions{Upgrader: &websocket.HertzUpgrader{EnableCompression: true}})
+		var plainBytes, deflateBytes atomic.Int64
+		plain := hubtest.Dial(t, srv.Member("plain", "r"), hubtest.DialOptions{WireBytes: &plainBytes})
+		deflate := hubtest.Dial(t, srv.Member("deflate", "r"), hubtest.DialOptions{Compression: true, WireBytes: &deflateBytes})
+		srv.WaitReady(t, 2)
+		before := [2]int64{plainBytes.Load(), deflateBytes.Load()}
+
+		var want []string
+		for i := 0; i < 20; i++ {
+			msg := strings.Repeat(fmt.Sprintf(`{"seq":%d,"user":"gopher","text":"hello, room"}`, i), 150)
+			want = append(want, msg)
+			mustBroadcast(t, h, "r", msg)
+		}
+		for _, c := range []*hubtest.Client{plain, deflate} {
+			if got := c.WaitCount(t, len(want), 5*time.Second); !reflect.DeepEqual(got, want) {
+				t.Fatal("a client got different messages")
+			}
+		}
+		p, d := plainBytes.Load()-before[0], deflateBytes.Load()-before[1]
+		t.Logf("on the wire: %d bytes plain, %d bytes deflated", p, d)
+		if p < int64(len(want)*len(want[0])) || d*10 > p {
+			t.Fatalf("wire bytes: plain %d, deflate %d; want the deflated stream under a tenth", p, d)
 		}
 	})
 }

@@ -107,11 +107,14 @@ func (q *sendQueue) sealLocked(req *closeRequest) (discarded int) {
 	return discarded
 }
 
-// drain throws away every queued message, for a writer that cannot send
-// any more, and reports how many there were.
-func (q *sendQueue) drain() int {
+// abandon is for a writer that will send nothing more: it closes the queue
+// if it is not closing yet, and drops and counts whatever is still queued.
+func (q *sendQueue) abandon() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.closing == nil {
+		q.closing = &closeRequest{discard: true}
+	}
 	return q.dropAllLocked()
 }
 

@@ -20,9 +20,11 @@ func (c *Client) writeLoop() {
 					// Not a write cut short by the client's own end.
 					c.hub.stats.writeErrors.Add(1)
 				}
-				c.countDiscarded(c.q.drain())
-				_ = c.conn.Close()
+				// Record the reason before closing the connection, or the
+				// reader would report the close as the cause.
 				c.finish(err)
+				c.countDiscarded(c.q.abandon())
+				_ = c.conn.Close()
 				return
 			}
 		case req != nil:

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,14 @@ type DialOptions struct {
 	KeepBytes int
 	// ReadBufferSize is gorilla's read buffer; zero means its default.
 	ReadBufferSize int
+	// Compression offers permessage-deflate.
+	Compression bool
+	// WireBytes, when not nil, counts the bytes the client receives from
+	// the network, to tell compressed traffic from plain.
+	WireBytes *atomic.Int64
+	// Counter, when not nil, is incremented for every message read: one
+	// counter shared by many clients tells when all have read a message.
+	Counter *atomic.Int64
 }
 
 // Client is a gorilla/websocket client, the third-party peer of the hub's
@@ -42,19 +51,26 @@ type Client struct {
 // connection is closed when the test ends.
 func Dial(t testing.TB, url string, opts DialOptions) *Client {
 	t.Helper()
-	d := gorilla.Dialer{HandshakeTimeout: 5 * time.Second, ReadBufferSize: opts.ReadBufferSize}
-	if opts.ReceiveBuffer > 0 {
-		d.NetDial = func(network, addr string) (net.Conn, error) {
+	d := gorilla.Dialer{
+		HandshakeTimeout:  5 * time.Second,
+		ReadBufferSize:    opts.ReadBufferSize,
+		EnableCompression: opts.Compression,
+		NetDial: func(network, addr string) (net.Conn, error) {
 			c, err := net.DialTimeout(network, addr, 5*time.Second)
 			if err != nil {
 				return nil, err
 			}
-			if err := c.(*net.TCPConn).SetReadBuffer(opts.ReceiveBuffer); err != nil {
-				c.Close()
-				return nil, err
+			if opts.ReceiveBuffer > 0 {
+				if err := c.(*net.TCPConn).SetReadBuffer(opts.ReceiveBuffer); err != nil {
+					c.Close()
+					return nil, err
+				}
+			}
+			if opts.WireBytes != nil {
+				return &countingConn{Conn: c, n: opts.WireBytes}, nil
 			}
 			return c, nil
-		}
+		},
 	}
 	conn, resp, err := d.Dial(url, nil)
 	if err != nil {
@@ -108,6 +124,9 @@ func (c *Client) read() {
 		}
 		c.msgs = append(c.msgs, string(b))
 		c.mu.Unlock()
+		if c.opts.Counter != nil {
+			c.opts.Counter.Add(1)
+		}
 	}
 }
 
@@ -168,4 +187,28 @@ func (c *Client) Say(t testing.TB, text string) {
 	if err := c.Conn.WriteMessage(gorilla.TextMessage, []byte(text)); err != nil {
 		t.Fatalf("write: %v", err)
 	}
+}
+
+// WaitCounter waits up to timeout until counter reaches n.
+func WaitCounter(t testing.TB, counter *atomic.Int64, n int64, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for counter.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("counter at %d after %v, want %d", counter.Load(), timeout, n)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// countingConn counts the bytes read from a connection.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
