@@ -15,10 +15,11 @@ TESTTIMEOUT ?= 40m
 
 all: lint test
 
-## test: go vet, then every test with the race detector
+## test: go vet, then every test with the race detector (hub/redishub, a module of its own, too)
 test:
 	go vet ./...
 	go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
+	cd hub/redishub && go vet ./... && go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
 
 ## conformance: every Autobahn case family against our server (netpoll, standard) and our client; fails on any FAILED case
 conformance:
@@ -32,6 +33,7 @@ lint:
 	fi
 	go vet ./...
 	go run $(STATICCHECK) ./...
+	cd hub/redishub && go vet ./... && go run $(STATICCHECK) ./...
 
 ## bench: every benchmark, with allocations (BENCH=regexp to choose)
 bench:
