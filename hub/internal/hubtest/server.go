@@ -63,13 +63,18 @@ type ServerOptions struct {
 	OnMessage func(h *hub.Hub, c *hub.Client, messageType int, data []byte) error
 	// OnEnd, when not nil, gets every client and the error Run returned.
 	OnEnd func(c *hub.Client, err error)
+	// Gate, when not nil, holds every upgraded connection until it is
+	// closed, before it is registered: a benchmark measures the memory of
+	// the connections alone, then with the hub.
+	Gate <-chan struct{}
 }
 
 // Server is a Hertz server whose /ws route registers clients with a hub.
 type Server struct {
 	// URL is the ws:// URL of the route.
-	URL   string
-	ready atomic.Int64
+	URL      string
+	upgraded atomic.Int64
+	ready    atomic.Int64
 }
 
 // Member returns the URL at which a client is registered under id (empty
@@ -85,14 +90,27 @@ func (s *Server) Member(id string, rooms ...string) string {
 	return s.URL + "?" + q.Encode()
 }
 
-// WaitReady waits up to 10 seconds until n clients in all have been
+// WaitReady waits (10 seconds, plus a millisecond a client) until n clients in all have been
 // registered and have joined their rooms.
 func (s *Server) WaitReady(t testing.TB, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for s.ready.Load() < int64(n) {
+	waitCount(t, &s.ready, n, "ready")
+}
+
+// WaitUpgraded waits (as WaitReady) until n connections in all have been
+// upgraded.
+func (s *Server) WaitUpgraded(t testing.TB, n int) {
+	t.Helper()
+	waitCount(t, &s.upgraded, n, "upgraded")
+}
+
+func waitCount(t testing.TB, c *atomic.Int64, n int, what string) {
+	t.Helper()
+	limit := 10*time.Second + time.Duration(n)*time.Millisecond
+	deadline := time.Now().Add(limit)
+	for c.Load() < int64(n) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d clients ready after 10s, want %d", s.ready.Load(), n)
+			t.Fatalf("%d clients %s after %v, want %d", c.Load(), what, limit, n)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -123,6 +141,10 @@ func ServeHub(t testing.TB, tr Transport, h *hub.Hub, so ServerOptions) *Server 
 			rooms = strings.Split(r, ",")
 		}
 		_ = u.Upgrade(ctx, func(conn *websocket.Conn) {
+			s.upgraded.Add(1)
+			if so.Gate != nil {
+				<-so.Gate
+			}
 			c, err := h.Register(conn, id, nil)
 			if err != nil {
 				return
