@@ -14,7 +14,7 @@ func BenchmarkFanout10k(b *testing.B) {
 	for _, tr := range hubtest.Transports {
 		tr := tr
 		b.Run(tr.Name, func(b *testing.B) {
-			h := hub.New(hub.Options{QueueSize: 64})
+			h := hub.New(hub.Options{QueueSize: 256})
 			b.Cleanup(func() { _ = h.Close() })
 			f := &hubtest.Fanout{
 				Subscribers: 10000,

@@ -438,3 +438,60 @@ func TestBroadcastPerCompressionMode(t *testing.T) {
 		}
 	})
 }
+
+// Clients joining, leaving, sending and disconnecting on many goroutines
+// at once, under the race detector: every client ends removed, every
+// writer stops, and no room is left behind.
+func TestConcurrentUse(t *testing.T) {
+	hubtest.ForEachTransport(t, func(t *testing.T, tr hubtest.Transport) {
+		hubtest.NoLeaks(t, hubGoroutines...)
+		h := hub.New(hub.Options{Policy: hub.DropOldest})
+		t.Cleanup(func() { _ = h.Close() })
+		srv := hubtest.ServeHub(t, tr, h, hubtest.ServerOptions{})
+		const clients, rounds = 20, 30
+		var cs []*hubtest.Client
+		for i := 0; i < clients; i++ {
+			cs = append(cs, hubtest.Dial(t, srv.Member(fmt.Sprintf("c%d", i), "common"), hubtest.DialOptions{KeepBytes: 8}))
+		}
+		srv.WaitReady(t, clients)
+		done := make(chan struct{})
+		for i := 0; i < clients; i++ {
+			go func(i int) {
+				defer func() { done <- struct{}{} }()
+				c, ok := h.Client(fmt.Sprintf("c%d", i))
+				if !ok {
+					return
+				}
+				for r := 0; r < rounds; r++ {
+					room := fmt.Sprintf("r%d", r%4)
+					_ = c.Join(room)
+					_ = h.Broadcast(room, websocket.TextMessage, []byte("room"))
+					_ = h.Broadcast("common", websocket.BinaryMessage, []byte{byte(r)})
+					_ = h.Send(fmt.Sprintf("c%d", (i+1)%clients), websocket.TextMessage, []byte("next"))
+					c.Leave(room)
+					_ = h.Members(room)
+					_ = h.Rooms()
+					_ = h.Stats()
+				}
+			}(i)
+		}
+		// Half the clients hang up while the others are busy.
+		for i := 0; i < clients; i += 2 {
+			cs[i].Conn.Close()
+		}
+		for i := 0; i < clients; i++ {
+			recv(t, done)
+		}
+		waitClients(t, h, clients/2)
+		if rooms := h.Rooms(); !reflect.DeepEqual(rooms, []string{"common"}) {
+			t.Fatalf("rooms left: %q", rooms)
+		}
+		for i := 1; i < clients; i += 2 {
+			cs[i].Conn.Close()
+		}
+		waitClients(t, h, 0)
+		if rooms := h.Rooms(); len(rooms) != 0 {
+			t.Fatalf("rooms left after everyone left: %q", rooms)
+		}
+	})
+}

@@ -23,8 +23,10 @@ const (
 // policy.
 type Options struct {
 	// QueueSize is the capacity of each connection's send queue, in
-	// messages. Zero or less means DefaultQueueSize. Each slot costs a
-	// pointer; the messages themselves are shared by all connections.
+	// messages. Zero or less means DefaultQueueSize. A queue starts with a
+	// few slots and grows towards QueueSize only for a connection that
+	// falls behind; a slot is a pointer, the messages themselves are shared
+	// by all connections.
 	QueueSize int
 
 	// Policy applies when a connection's queue is full.

@@ -13,6 +13,7 @@ type sendQueue struct {
 	mu      sync.Mutex
 	buf     []*websocket.PreparedMessage // ring of len(buf) slots
 	head, n int
+	max     int // the queue's capacity; buf grows up to it
 	// closing, once set, refuses every later push; the writer sends its
 	// close frame (if it has a code) after whatever is still queued.
 	closing *closeRequest
@@ -38,8 +39,35 @@ const (
 	pushRefused                         // the queue was already closing
 )
 
+// initialQueueSlots is the ring a queue starts with. Most connections keep
+// up and never hold more than a message or two, so the ring grows, by
+// doubling, only for those that fall behind.
+const initialQueueSlots = 4
+
 func newSendQueue(size int) *sendQueue {
-	return &sendQueue{buf: make([]*websocket.PreparedMessage, size), wake: make(chan struct{}, 1)}
+	slots := initialQueueSlots
+	if slots > size {
+		slots = size
+	}
+	return &sendQueue{buf: make([]*websocket.PreparedMessage, slots), max: size, wake: make(chan struct{}, 1)}
+}
+
+// growLocked doubles the ring, up to max, keeping the queued messages in
+// order; it reports whether there is room now.
+func (q *sendQueue) growLocked() bool {
+	if len(q.buf) >= q.max {
+		return false
+	}
+	size := 2 * len(q.buf)
+	if size > q.max {
+		size = q.max
+	}
+	buf := make([]*websocket.PreparedMessage, size)
+	for i := 0; i < q.n; i++ {
+		buf[i] = q.buf[(q.head+i)%len(q.buf)]
+	}
+	q.buf, q.head = buf, 0
+	return true
 }
 
 // push adds pm under policy p. With pushOverflowClose, discarded is the
@@ -50,7 +78,7 @@ func (q *sendQueue) push(pm *websocket.PreparedMessage, p Policy) (res pushResul
 	if q.closing != nil {
 		return pushRefused, 0
 	}
-	if q.n == len(q.buf) {
+	if q.n == len(q.buf) && !q.growLocked() {
 		switch p {
 		case DropNewest:
 			return pushDroppedNewest, 0

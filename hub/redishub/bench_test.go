@@ -20,7 +20,7 @@ func BenchmarkFanout10kTwoInstances(b *testing.B) {
 	var brokers []*redishub.Broker
 	for _, name := range []string{"a", "b"} {
 		br := redishub.New(rs.Client(), redishub.Options{OnError: func(err error) { b.Log(err) }})
-		h := hub.New(hub.Options{Broker: br, InstanceID: name, QueueSize: 64})
+		h := hub.New(hub.Options{Broker: br, InstanceID: name, QueueSize: 256})
 		b.Cleanup(func() { _ = h.Close() })
 		hubs = append(hubs, h)
 		brokers = append(brokers, br)
@@ -44,6 +44,11 @@ func BenchmarkFanout10kTwoInstances(b *testing.B) {
 		Message: bytes.Repeat([]byte("x"), 64),
 		Window:  32,
 	}
+	b.Cleanup(func() {
+		for i, br := range brokers {
+			b.Logf("broker %d: %+v", i, br.Stats())
+		}
+	})
 	f.Run(b)
 	for i, br := range brokers {
 		if st := br.Stats(); st.PublishFailed+st.PublishDropped != 0 {
