@@ -28,6 +28,11 @@
 // at most once per subscription, so every connection gets every message
 // exactly once while Redis is up.
 //
+// A room's subscription starts when its first member joins on an
+// instance and takes a round trip to confirm; messages published on other
+// instances before then do not reach that member. Broker.Synced waits for
+// the confirmations.
+//
 // # When Redis goes away
 //
 // Local delivery does not depend on Redis. When Redis cannot be reached,
