@@ -130,8 +130,9 @@ func (c *Client) Err() error {
 	}
 }
 
-// errLocked is Err for a caller that knows the client was removed.
-func (c *Client) errLocked() error {
+// endReason is Err for a caller that knows the client has ended (it was
+// removed from the hub, which happens after done is closed).
+func (c *Client) endReason() error {
 	<-c.done
 	return c.err
 }

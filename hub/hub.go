@@ -334,7 +334,7 @@ func (h *Hub) join(c *Client, names []string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if c.removed {
-		return c.errLocked()
+		return c.endReason()
 	}
 	for _, name := range names {
 		if _, in := c.rooms[name]; in {
