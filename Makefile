@@ -10,20 +10,36 @@ FUZZTIME ?= 60s
 BENCH ?= .
 ADDR ?= localhost:8080
 TESTTIMEOUT ?= 40m
+WSLOAD_CONNS ?= 10000
+WSLOAD_DURATION ?= 60s
+
+# The real-browser tests of the examples are a module of their own, since
+# chromedp needs a newer Go than the library's go.mod allows.
+BROWSERTEST := internal/browsertest
+
+# The hub's Redis broker is a module of its own, so that the library never
+# depends on a Redis client; its tests start redis-server.
+REDISHUB := hub/redishub
 
 .PHONY: all test lint conformance load bench bench-compare fuzz cover run-echo
 
 all: lint test
 
-## test: go vet, then every test with the race detector (hub/redishub, a module of its own, too)
+## test: go vet, every test with the race detector (the browser tests and the hub/redishub module included), then the allocation tests without it (the race detector makes sync.Pool drop items)
 test:
 	go vet ./...
 	go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
-	cd hub/redishub && go vet ./... && go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
+	go test -count=1 -run 'SteadyStateAllocs' .
+	cd $(BROWSERTEST) && go vet ./... && go test -race -count=1 -timeout 10m ./...
+	cd $(REDISHUB) && go vet ./... && go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
 
 ## conformance: every Autobahn case family against our server (netpoll, standard) and our client; fails on any FAILED case
 conformance:
 	go test -race -count=1 -timeout 20m -v -run 'Conformance|Broken' ./internal/conformance/
+
+## load: the load test at full size, on 127.0.0.1: WSLOAD_CONNS connections (10000) echoing for WSLOAD_DURATION (60s) on each transport; make test runs it with 1000 for 5s
+load:
+	WSLOAD_CONNS=$(WSLOAD_CONNS) WSLOAD_DURATION=$(WSLOAD_DURATION) go test -count=1 -timeout 30m -run '^TestLoadEcho$$' -v .
 
 ## lint: gofmt (no file may need formatting), go vet and staticcheck
 lint:
@@ -33,7 +49,8 @@ lint:
 	fi
 	go vet ./...
 	go run $(STATICCHECK) ./...
-	cd hub/redishub && go vet ./... && go run $(STATICCHECK) ./...
+	cd $(BROWSERTEST) && go vet ./... && go run $(STATICCHECK) ./...
+	cd $(REDISHUB) && go vet ./... && go run $(STATICCHECK) ./...
 
 ## bench: every benchmark, with allocations (BENCH=regexp to choose)
 bench:

@@ -63,8 +63,9 @@ type Dialer struct {
 	ReadBufferSize, WriteBufferSize int
 
 	// WriteBufferPool is a pool of buffers for write operations. If the value
-	// is not set, then write buffers are allocated to the connection for the
-	// lifetime of the connection.
+	// is not set, NextWriter takes its buffer from a pool this package keeps
+	// for each WriteBufferSize, and gives it back when the writer is closed:
+	// a connection holds a write buffer only while it writes a message.
 	WriteBufferPool BufferPool
 
 	// Subprotocols specifies the client's requested subprotocols, in order of
@@ -313,7 +314,7 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, req *http.Request
 	if err := req.Write(conn); err != nil {
 		return nil, nil, ctxErr(ctx, err)
 	}
-	br := bufio.NewReaderSize(conn, clientReadBufferSize(d.ReadBufferSize))
+	br := bufio.NewReaderSize(conn, readBufferSizeOrDefault(d.ReadBufferSize))
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
 		return nil, nil, ctxErr(ctx, err)
@@ -338,7 +339,7 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, req *http.Request
 	_ = conn.SetDeadline(time.Time{})
 
 	cfg := connConfig{
-		readBufferSize:     clientReadBufferSize(d.ReadBufferSize),
+		readBufferSize:     readBufferSizeOrDefault(d.ReadBufferSize),
 		writeBufferSize:    orDefault(d.WriteBufferSize, DefaultWriteBufferSize),
 		writeBufferPool:    d.WriteBufferPool,
 		readLimit:          readLimitOrDefault(d.ReadLimit),
@@ -347,20 +348,17 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, req *http.Request
 		compressionOptions: d.Compression,
 		keepAlive:          d.KeepAlive,
 	}
-	c := newConn(newNetTransport(conn, br), frame.RoleClient, cfg, conn.LocalAddr(), conn.RemoteAddr())
+	// Bytes the server sent right after its 101 are in br; the transport
+	// starts with them.
+	pending, _ := br.Peek(br.Buffered())
+	t := newSocketTransport(conn, pending, cfg.readBufferSize, clientWriteBufferSize)
+	c := newConn(t, frame.RoleClient, cfg, conn.LocalAddr(), conn.RemoteAddr())
 	return c, resp, nil
 }
 
-// clientReadBufferSize is the size of a Dialer's read buffer: at least a
-// whole control frame, header included, since a Conn peeks one at once.
-func clientReadBufferSize(size int) int {
-	const least = frame.MaxHeaderSize + frame.MaxControlPayload
-	size = orDefault(size, DefaultReadBufferSize)
-	if size < least {
-		size = least
-	}
-	return size
-}
+// clientWriteBufferSize is the size of a client's pooled output buffer:
+// a frame header and one chunk of masked payload (see writeFrameLocked).
+const clientWriteBufferSize = frame.MaxHeaderSize + maskChunk
 
 // keepBody replaces a failed handshake's body with its first KiB, read now
 // while the connection is still open.

@@ -91,7 +91,7 @@ func (p *ClientUpgrader) UpgradeResponse(req *protocol.Request, resp *protocol.R
 	_ = conn.SetReadTimeout(0)
 	_ = conn.SetWriteTimeout(0)
 	cfg := connConfig{
-		readBufferSize:     orDefault(p.ReadBufferSize, DefaultReadBufferSize),
+		readBufferSize:     readBufferSizeOrDefault(p.ReadBufferSize),
 		writeBufferSize:    orDefault(p.WriteBufferSize, DefaultWriteBufferSize),
 		writeBufferPool:    p.WriteBufferPool,
 		readLimit:          readLimitOrDefault(p.ReadLimit),

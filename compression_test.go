@@ -2337,21 +2337,6 @@ func czDiscard(r *czRaw) {
 	}
 }
 
-// czPoolIsLossy reports whether sync.Pool drops items put into it, as it
-// does on purpose under the race detector.
-func czPoolIsLossy() bool {
-	var p sync.Pool
-	item := new(int)
-	lost := 0
-	for i := 0; i < 200; i++ {
-		p.Put(item)
-		if p.Get() == nil {
-			lost++
-		}
-	}
-	return lost > 10
-}
-
 func TestCompressionSteadyStateAllocs(t *testing.T) {
 	const runs = 1000
 	forEachTransport(t, func(t *testing.T, tc transportCase) {
@@ -2455,17 +2440,22 @@ func TestCompressionSteadyStateAllocs(t *testing.T) {
 				}
 				t.Logf("allocs/op: WriteMessage uncompressed %.2f, compressed %.2f; NextWriter %.2f; WritePreparedMessage %.2f; NextReader+Read %.2f",
 					a.writeUncompressed, a.writeCompressed, a.nextWriter, a.prepared, a.read)
-				// Without takeover the deflater and, for reading, the inflate
-				// state come from sync.Pools, which the race detector makes
-				// drop items on purpose: those paths allocate only then.
-				strict := takeover || !czPoolIsLossy()
-				if a.writeUncompressed != 0 || (strict && a.writeCompressed != 0) {
+				// Buffers come from sync.Pools, which the race detector
+				// makes drop items on purpose (see allocSlack). Without
+				// takeover the deflater and, for reading, the inflate
+				// state are pooled too, and rebuilding one costs several
+				// allocations: those paths are checked only where pools
+				// keep what they get (make test runs this test without
+				// the race detector as well).
+				limit := allocSlack()
+				strict := takeover || !poolsAreLossy()
+				if a.writeUncompressed > limit || (strict && a.writeCompressed > limit) {
 					t.Errorf("WriteMessage allocates in steady state: %.2f compressed, %.2f uncompressed", a.writeCompressed, a.writeUncompressed)
 				}
-				if a.prepared != 0 || (strict && a.nextWriter != 0) {
+				if a.prepared > limit || (strict && a.nextWriter > limit) {
 					t.Errorf("allocations in steady state: NextWriter %.2f, WritePreparedMessage %.2f", a.nextWriter, a.prepared)
 				}
-				if !czPoolIsLossy() && a.read != 0 {
+				if !poolsAreLossy() && a.read != 0 {
 					t.Errorf("NextReader+Read allocates %.2f per compressed message", a.read)
 				}
 			})

@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -51,6 +52,15 @@ type transport interface {
 	Close() error
 }
 
+// directReader is implemented by readers that copy a payload straight into
+// the caller's p: the socket transport, around its buffer once it is empty
+// (waiting for at least one byte when wait is set, taking only what has
+// arrived already otherwise), and Hertz's standard transport, whose Read
+// serves its buffered bytes too (readsBuffered).
+type directReader interface {
+	readDirect(p []byte, wait bool) (int, error)
+}
+
 // Conn represents a WebSocket connection.
 //
 // Concurrency: one goroutine at a time may read (NextReader, ReadMessage,
@@ -66,7 +76,13 @@ type transport interface {
 // Conn returns an error (never a panic, never a write to a recycled
 // connection).
 type Conn struct {
-	t           transport
+	t      transport
+	direct directReader // reads payloads into the caller's buffer; may be nil
+	// directAlways: direct serves buffered bytes too, so every payload
+	// read goes through it (Hertz's standard transport).
+	directAlways bool
+	// largeWriter, when set, sends large payloads (see writePayload).
+	largeWriter io.Writer
 	role        frame.Role
 	subprotocol string
 	localAddr   net.Addr
@@ -88,7 +104,7 @@ type Conn struct {
 	appliedWriteDL     int64
 	writeBufferSize    int
 	writeBufferPool    BufferPool
-	ownWriteBuffer     []byte
+	writeBuffers       *bytePool // NextWriter's buffers when writeBufferPool is nil
 	writers            [2]messageWriter
 	writeSeq           atomic.Uint32
 	writeDeadline      atomic.Int64
@@ -157,8 +173,10 @@ func newConn(t transport, role frame.Role, cfg connConfig, local, remote net.Add
 		frameLock:       make(chan struct{}, 1),
 		writeBufferSize: cfg.writeBufferSize,
 		writeBufferPool: cfg.writeBufferPool,
+		writeBuffers:    bytePoolFor(cfg.writeBufferSize),
 		messageDone:     true,
 	}
+	c.direct, _ = t.(directReader)
 	c.readLimit.Store(cfg.readLimit)
 	c.rawPayload.c = c
 	c.compressionLevel.Store(DefaultCompressionLevel)

@@ -2,10 +2,12 @@ package websocket_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -257,4 +259,252 @@ func ExampleAllowOrigins() {
 	// "http://localhost:8080"        false
 	// "https://evil.example"         false
 	// "null"                         false
+}
+
+// Dial a Hertz server with this package's own client, agree on a
+// subprotocol, exchange a message and close politely.
+func ExampleDialer() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := server.New(server.WithListener(ln), server.WithExitWaitTime(time.Second))
+	h.NoHijackConnPool = true
+	upgrader := websocket.HertzUpgrader{Subprotocols: []string{"chat.v2", "chat.v1"}}
+	h.GET("/chat", func(_ context.Context, ctx *app.RequestContext) {
+		_ = upgrader.Upgrade(ctx, func(conn *websocket.Conn) {
+			for {
+				mt, msg, err := conn.ReadMessage()
+				if err != nil {
+					return
+				}
+				if err := conn.WriteMessage(mt, append([]byte(conn.Subprotocol()+": "), msg...)); err != nil {
+					return
+				}
+			}
+		})
+	})
+	go func() { _ = h.Run() }()
+
+	dialer := websocket.Dialer{
+		HandshakeTimeout: 5 * time.Second,
+		Subprotocols:     []string{"chat.v1"}, // what this client speaks
+	}
+	conn, resp, err := dialer.Dial("ws://"+ln.Addr().String()+"/chat", nil)
+	if err != nil {
+		// With errors.Is(err, websocket.ErrBadHandshake), resp holds what
+		// the server answered instead.
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Println(resp.Status)
+	fmt.Println("subprotocol:", conn.Subprotocol())
+
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := conn.WriteMessage(websocket.TextMessage, []byte("hello")); err != nil {
+		log.Fatal(err)
+	}
+	_, msg, err := conn.ReadMessage()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s\n", msg)
+
+	// Close politely: send a close message, then read until the server's
+	// answer arrives as a *CloseError.
+	bye := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	if err := conn.WriteControl(websocket.CloseMessage, bye, time.Now().Add(time.Second)); err != nil {
+		log.Fatal(err)
+	}
+	_, _, err = conn.ReadMessage()
+	fmt.Println(websocket.IsCloseError(err, websocket.CloseNormalClosure), err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_ = h.Shutdown(ctx)
+
+	// Output:
+	// 101 Switching Protocols
+	// subprotocol: chat.v1
+	// chat.v1: hello
+	// true websocket: close 1000 (normal closure)
+}
+
+// Tune permessage-deflate on the server. The client here is this package's
+// Dialer, which offers the extension as browsers do; the server's answer
+// says what both sides agreed on.
+func ExampleCompressionOptions() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := server.New(server.WithListener(ln), server.WithExitWaitTime(time.Second))
+	h.NoHijackConnPool = true
+	upgrader := websocket.HertzUpgrader{
+		EnableCompression: true,
+		Compression: websocket.CompressionOptions{
+			// The server's compressor forgets between messages: less
+			// compression, but no compressor kept by idle connections.
+			ServerNoContextTakeover: true,
+			// The client keeps at most 1 KiB of history, so the server's
+			// decompressor for it needs no more.
+			ClientMaxWindowBits: 10,
+			// Messages under 64 bytes go out as they are.
+			Threshold: 64,
+		},
+	}
+	h.GET("/feed", func(_ context.Context, ctx *app.RequestContext) {
+		_ = upgrader.Upgrade(ctx, func(conn *websocket.Conn) {
+			// One message for each request the client sends.
+			feed := []string{strings.Repeat(`{"price":101.25,"size":300}`, 100), "short"}
+			for i := 0; ; i++ {
+				if _, _, err := conn.NextReader(); err != nil {
+					return
+				}
+				if i < len(feed) {
+					_ = conn.WriteMessage(websocket.TextMessage, []byte(feed[i]))
+				}
+			}
+		})
+	})
+	go func() { _ = h.Run() }()
+
+	// Count the bytes that arrive, to see the compression.
+	var wire countingConn
+	dialer := websocket.Dialer{
+		HandshakeTimeout:  5 * time.Second,
+		EnableCompression: true,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			wire.Conn = c
+			return &wire, err
+		},
+	}
+	conn, resp, err := dialer.Dial("ws://"+ln.Addr().String()+"/feed", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Println(resp.Header.Get("Sec-WebSocket-Extensions"))
+
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for i := 0; i < 2; i++ {
+		before := wire.read.Load()
+		if err := conn.WriteMessage(websocket.TextMessage, []byte("next")); err != nil {
+			log.Fatal(err)
+		}
+		_, msg, err := conn.ReadMessage()
+		if err != nil {
+			log.Fatal(err)
+		}
+		// The bytes that arrived for this message, frame header included.
+		compressed := wire.read.Load()-before < int64(len(msg))
+		fmt.Printf("%d bytes, compressed: %v\n", len(msg), compressed)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	conn.Close()
+	_ = h.Shutdown(ctx)
+
+	// Output:
+	// permessage-deflate; server_no_context_takeover; client_max_window_bits=10
+	// 2700 bytes, compressed: true
+	// 5 bytes, compressed: false
+}
+
+// countingConn counts the bytes read from a connection.
+type countingConn struct {
+	net.Conn
+	read atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// Keepalive finds peers that vanished without closing: the server pings
+// every interval and drops a connection on which nothing came back.
+func ExampleHertzUpgrader_keepAlive() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := server.New(server.WithListener(ln), server.WithExitWaitTime(time.Second))
+	h.NoHijackConnPool = true
+	// A real server pings every 30 s or so; 100 ms keeps the example short.
+	upgrader := websocket.HertzUpgrader{KeepAlive: 100 * time.Millisecond}
+	dropped := make(chan error, 1)
+	h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
+		silent := ctx.Query("client") == "silent"
+		_ = upgrader.Upgrade(ctx, func(conn *websocket.Conn) {
+			// Keep reading: pongs are seen by the reader.
+			for {
+				if _, _, err := conn.NextReader(); err != nil {
+					if silent {
+						dropped <- err
+					}
+					return
+				}
+			}
+		})
+	})
+	go func() { _ = h.Run() }()
+	url := "ws://" + ln.Addr().String() + "/ws"
+	dialer := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+
+	// A live client reads, so it sees the pings and answers them with
+	// pongs (the default ping handler does that).
+	live, _, err := dialer.Dial(url+"?client=live", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer live.Close()
+	pinged := make(chan struct{}, 1)
+	live.SetPingHandler(func(data string) error {
+		select {
+		case pinged <- struct{}{}:
+		default:
+		}
+		return live.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	go func() {
+		for {
+			if _, _, err := live.NextReader(); err != nil {
+				return
+			}
+		}
+	}()
+
+	// A silent client never reads, so it never answers: it stands for a
+	// peer whose network went away without a FIN.
+	silent, _, err := dialer.Dial(url+"?client=silent", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer silent.Close()
+
+	select {
+	case <-pinged:
+		fmt.Println("the live client was pinged")
+	case <-time.After(5 * time.Second):
+		fmt.Println("no ping")
+	}
+	select {
+	case err := <-dropped:
+		fmt.Println("the silent client was dropped:", errors.Is(err, websocket.ErrKeepAliveTimeout))
+	case <-time.After(5 * time.Second):
+		fmt.Println("the silent client is still connected")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	live.Close()
+	_ = h.Shutdown(ctx)
+
+	// Output:
+	// the live client was pinged
+	// the silent client was dropped: true
 }

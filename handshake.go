@@ -30,7 +30,9 @@ func newChallengeKey() string {
 
 // headerHasToken reports whether a comma-separated header, possibly on
 // several lines, holds token, compared without regard to ASCII case
-// (RFC 7230 §6.7 for Upgrade, §6.1 for Connection).
+// (RFC 7230 §6.7 for Upgrade, §6.1 for Connection; RFC 6455 §4.2.1 asks for
+// an ASCII case-insensitive match, so no Unicode folding: "webſocket" with
+// a long s is not "websocket").
 func headerHasToken(lines [][]byte, token string) bool {
 	for _, line := range lines {
 		s := string(line)
@@ -41,12 +43,33 @@ func headerHasToken(lines [][]byte, token string) bool {
 			} else {
 				item, s = s, ""
 			}
-			if strings.EqualFold(strings.Trim(item, " \t"), token) {
+			if asciiEqualFold(strings.Trim(item, " \t"), token) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// asciiEqualFold reports whether a and b are equal with ASCII letters
+// compared without regard to case.
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		ca, cb := a[i], b[i]
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			return false
+		}
+	}
+	return true
 }
 
 // splitTokens splits a comma-separated header value into its non-empty,

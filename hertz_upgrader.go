@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
@@ -27,15 +28,20 @@ type HertzUpgrader struct {
 	HandshakeTimeout time.Duration
 
 	// ReadBufferSize and WriteBufferSize specify I/O buffer sizes in bytes.
-	// If a buffer size is zero, then a default is used: the transport's own
-	// input buffer for reading, DefaultWriteBufferSize for the buffer a
-	// NextWriter fills before it emits a frame. The I/O buffer sizes do not
-	// limit the size of the messages that can be sent or received.
+	// If a buffer size is zero, then a default is used:
+	// DefaultReadBufferSize and DefaultWriteBufferSize. On netpoll, where a
+	// connection leaves Hertz's buffers after the upgrade, read buffers of
+	// ReadBufferSize come from a shared pool and are held only while bytes
+	// wait in them; on the standard transport Hertz's own input buffer is
+	// used. WriteBufferSize is the buffer a NextWriter fills before it emits
+	// a frame. The I/O buffer sizes do not limit the size of the messages
+	// that can be sent or received.
 	ReadBufferSize, WriteBufferSize int
 
 	// WriteBufferPool is a pool of buffers for write operations. If the value
-	// is not set, then write buffers are allocated to the connection for the
-	// lifetime of the connection.
+	// is not set, NextWriter takes its buffer from a pool this package keeps
+	// for each WriteBufferSize, and gives it back when the writer is closed:
+	// a connection holds a write buffer only while it writes a message.
 	//
 	// A pool is most useful when the application has a modest volume of
 	// writes across a large number of connections.
@@ -102,17 +108,22 @@ type HertzUpgrader struct {
 // the reason:
 //
 //   - 405 Method Not Allowed when the method is not GET;
-//   - 400 Bad Request when Connection lacks the "upgrade" token, Upgrade
-//     lacks "websocket", or Sec-WebSocket-Key is not 16 base64 bytes;
+//   - 400 Bad Request when the request is not HTTP/1.1, Connection lacks
+//     the "upgrade" token, Upgrade lacks "websocket", Sec-WebSocket-Version
+//     appears more than once, or Sec-WebSocket-Key is not exactly one
+//     header holding 16 base64 bytes;
 //   - 426 Upgrade Required, with Sec-WebSocket-Version: 13, when the
-//     client speaks another version of the protocol;
+//     client's Sec-WebSocket-Version is missing or not 13;
 //   - 403 Forbidden when the origin check refuses the request.
 //
 // On success it sets the 101 response (keeping the headers the application
-// already set, such as Set-Cookie) and returns nil. Hertz writes the
-// response once the middleware chain has returned, then calls handler on the
-// connection's serving goroutine; the connection is closed when handler
-// returns.
+// already set, such as Set-Cookie) and returns nil. The response goes out
+// once the middleware chain has returned (with what middleware added to it;
+// if middleware replaced the status, that answer is sent and handler does
+// not run). Then handler runs: on the goroutine that served the request on
+// the standard transport, on a goroutine of its own on netpoll, where the
+// connection leaves netpoll for Go's runtime poller so that an idle
+// WebSocket holds no buffer. The connection is closed when handler returns.
 //
 // The RequestContext is recycled before handler runs: copy whatever the
 // handler needs from it (headers, parameters, values set by middleware)
@@ -125,21 +136,34 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 	if !ctx.IsGet() {
 		return u.fail(ctx, consts.StatusMethodNotAllowed, "request method is not GET")
 	}
+	if !ctx.Request.Header.IsHTTP11() {
+		// RFC 6455 §4.2.1: the handshake is an HTTP/1.1 or higher GET;
+		// HTTP/1.0 has no Upgrade mechanism.
+		return u.fail(ctx, consts.StatusBadRequest, "the opening handshake must be HTTP/1.1")
+	}
 	if !headerHasToken(ctx.Request.Header.PeekAll("Connection"), "upgrade") {
 		return u.fail(ctx, consts.StatusBadRequest, "'upgrade' token not found in 'Connection' header")
 	}
 	if !headerHasToken(ctx.Request.Header.PeekAll("Upgrade"), "websocket") {
 		return u.fail(ctx, consts.StatusBadRequest, "'websocket' token not found in 'Upgrade' header")
 	}
-	if !headerHasToken(ctx.Request.Header.PeekAll("Sec-Websocket-Version"), "13") {
+	// RFC 6455 §11.3.5: Sec-WebSocket-Version appears once in a request,
+	// and §4.2.1 item 6: its value is 13.
+	versions := ctx.Request.Header.PeekAll("Sec-Websocket-Version")
+	if len(versions) > 1 {
+		return u.fail(ctx, consts.StatusBadRequest, "'Sec-WebSocket-Version' header appears more than once")
+	}
+	if len(versions) == 0 || strings.Trim(string(versions[0]), " \t") != "13" {
 		// RFC 6455 §4.2.2: tell the client which version we speak.
 		ctx.Response.Header.Set("Sec-WebSocket-Version", "13")
-		return u.fail(ctx, consts.StatusUpgradeRequired, "unsupported version: 13 not found in 'Sec-Websocket-Version' header")
+		return u.fail(ctx, consts.StatusUpgradeRequired, "unsupported version: 'Sec-Websocket-Version' header is not 13")
 	}
-	key := ctx.Request.Header.Peek("Sec-Websocket-Key")
-	if !validChallengeKey(key) {
-		return u.fail(ctx, consts.StatusBadRequest, "'Sec-WebSocket-Key' header must be the base64 encoding of 16 bytes")
+	// RFC 6455 §11.3.1: Sec-WebSocket-Key must not appear more than once.
+	keys := ctx.Request.Header.PeekAll("Sec-Websocket-Key")
+	if len(keys) != 1 || !validChallengeKey(keys[0]) {
+		return u.fail(ctx, consts.StatusBadRequest, "'Sec-WebSocket-Key' header must appear once and be the base64 encoding of 16 bytes")
 	}
+	key := keys[0]
 	checkOrigin := u.CheckOrigin
 	if checkOrigin == nil {
 		checkOrigin = CheckSameOrigin
@@ -157,7 +181,7 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 
 	subprotocol := u.selectSubprotocol(ctx)
 	cfg := connConfig{
-		readBufferSize:     orDefault(u.ReadBufferSize, DefaultReadBufferSize),
+		readBufferSize:     readBufferSizeOrDefault(u.ReadBufferSize),
 		writeBufferSize:    orDefault(u.WriteBufferSize, DefaultWriteBufferSize),
 		writeBufferPool:    u.WriteBufferPool,
 		readLimit:          readLimitOrDefault(u.ReadLimit),
@@ -193,15 +217,40 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 	h.SetNoDefaultContentType(true)
 	ctx.Response.ResetBody()
 
-	// Bound the writing of the 101 response; serve clears it afterwards.
-	_ = raw.SetWriteTimeout(handshakeTimeoutOrDefault(u.HandshakeTimeout))
+	timeout := handshakeTimeoutOrDefault(u.HandshakeTimeout)
+	np := netpollHandover(raw)
+	if np != nil {
+		// The connection leaves netpoll before the 101 is sent (see
+		// handover_netpoll.go), so Hertz must not write the response.
+		ctx.Response.HijackWriter(discardResponse{})
+	}
+	// Bound the writing of the 101 response; serveHijacked clears it.
+	_ = raw.SetWriteTimeout(timeout)
 	ctx.Hijack(func(hijacked network.Conn) {
-		serveHijacked(raw, hijacked, cfg, &u.live, handler)
+		if _, ours := ctx.Response.GetHijackWriter().(discardResponse); np != nil && ours {
+			handOver(ctx, raw, np, cfg, &u.live, handler, timeout)
+			return
+		}
+		// Hertz wrote the response: there is no handover, or middleware
+		// reset the response after Upgrade.
+		serveHijacked(ctx, raw, hijacked, cfg, &u.live, handler)
 	})
 	return nil
 }
 
-// serveHijacked runs the handler on the upgraded connection.
+// discardResponse stands in for Hertz's response writer during a handover,
+// so that Hertz writes no response of its own: the 101 is sent once the
+// connection has left netpoll.
+type discardResponse struct{}
+
+func (discardResponse) Write(p []byte) (int, error) { return len(p), nil }
+func (discardResponse) Flush() error                { return nil }
+func (discardResponse) Finalize() error             { return nil }
+
+// serveHijacked runs the handler on a connection that stays on its Hertz
+// transport (the standard one, or netpoll where the handover is not
+// possible), on the goroutine that served the request, after Hertz has
+// written the 101.
 //
 // It works on raw, the transport's connection captured before the hijack,
 // never on hijacked, Hertz's wrapper: the wrapper may come from a pool and
@@ -212,7 +261,11 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 // after Hertz takes it back. Only then is the wrapper closed: with
 // KeepHijackedConns that returns it to Hertz's pool and closes the socket;
 // without, it does nothing and Hertz closes the connection itself.
-func serveHijacked(raw, hijacked network.Conn, cfg connConfig, live *liveConns, handler HertzHandler) {
+func serveHijacked(ctx *app.RequestContext, raw, hijacked network.Conn, cfg connConfig, live *liveConns, handler HertzHandler) {
+	defer func() { _ = hijacked.Close() }()
+	if ctx.Response.StatusCode() != consts.StatusSwitchingProtocols {
+		return // middleware replaced the 101 after Upgrade; Hertz sent that answer
+	}
 	// Deadlines the HTTP server set (read and write timeouts) do not apply
 	// to a long-lived WebSocket.
 	_ = raw.SetReadTimeout(0)
@@ -222,6 +275,14 @@ func serveHijacked(raw, hijacked network.Conn, cfg connConfig, live *liveConns, 
 
 	cfg.shutdown = socketShutdown(raw)
 	c := newConn(raw, frame.RoleServer, cfg, raw.LocalAddr(), raw.RemoteAddr())
+	useStandardTransport(c, raw)
+	serve(c, live, handler)
+}
+
+// serve runs handler on c, then closes c and waits until no goroutine is
+// inside one of its transport calls. A panic in handler is logged and
+// answered with close code 1011.
+func serve(c *Conn, live *liveConns, handler HertzHandler) {
 	defer func() {
 		if r := recover(); r != nil {
 			hlog.SystemLogger().Errorf("websocket: panic in HertzHandler for %v: %v\n%s", c.remoteAddr, r, debug.Stack())
@@ -229,7 +290,6 @@ func serveHijacked(raw, hijacked network.Conn, cfg connConfig, live *liveConns, 
 		}
 		live.remove(c)
 		c.release()
-		_ = hijacked.Close()
 	}()
 	if !live.add(c) {
 		// Shutdown began between the 101 and now.

@@ -659,7 +659,9 @@ type lcWriterResult struct {
 }
 
 func lcInFlightWrites(t *testing.T, tc transportCase, es engineSettings, stalled bool) {
-	const maxMessages = 10000
+	// The bound keeps the loops finite; it is far above what a writer
+	// sends (a few microseconds per control frame) before Close comes.
+	const maxMessages = 1000000
 	payloadSize := 1024
 	if stalled {
 		payloadSize = 256 << 10 // a few messages fill the socket buffers

@@ -10,9 +10,10 @@ import (
 // client) read them through the helpers below so that no default is written
 // twice.
 const (
-	// DefaultReadBufferSize is the size of the buffer a Conn asks the
-	// transport for when ReadBufferSize is zero. On Hertz the transport's own
-	// buffered reader is used, so this is a hint, not an allocation.
+	// DefaultReadBufferSize is the size of a Conn's read buffers when
+	// ReadBufferSize is zero. They come from a shared pool and are held
+	// only while received bytes wait in them; on Hertz's standard transport
+	// its own buffered reader is used instead.
 	DefaultReadBufferSize = 4096
 
 	// DefaultWriteBufferSize is the size of the buffer a message writer
@@ -166,6 +167,17 @@ type connConfig struct {
 	// compressionOptions are the local settings (level, threshold) used
 	// when compression is negotiated.
 	compressionOptions CompressionOptions
+}
+
+// readBufferSizeOrDefault is the size of a Conn's read buffer: at least a
+// whole control frame, header included, since a Conn peeks one at once.
+func readBufferSizeOrDefault(size int) int {
+	const least = frame.MaxHeaderSize + frame.MaxControlPayload
+	size = orDefault(size, DefaultReadBufferSize)
+	if size < least {
+		size = least
+	}
+	return size
 }
 
 func orDefault(v, def int) int {

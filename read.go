@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"syscall"
 	"time"
 
 	"github.com/hertzws/websocket/frame"
@@ -100,6 +101,16 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// atEOF reports whether the message has no byte left to read, so that the
+// next Read returns io.EOF. Compressed messages never say so before that
+// Read: the inflater may still hold output.
+func (r *messageReader) atEOF() bool {
+	c := r.c
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	return r.seq == c.readSeq && c.readErr == nil && c.messageDone && c.readRemaining == 0 && !c.messageCompressed
+}
+
 // readRaw reads the current message's payload as it arrived: frame after
 // frame, control frames handled in between. The caller holds readMu.
 func (c *Conn) readRaw(p []byte) (int, error) {
@@ -144,6 +155,11 @@ func (r *messageReader) readAll() ([]byte, error) {
 		buf := p[len(p):cap(p)]
 		probing := false
 		if len(buf) == 0 {
+			// A buffer sized from the header is full exactly when the
+			// message ends: no need to grow it to learn of io.EOF.
+			if r.atEOF() {
+				return p, nil
+			}
 			c.readMu.Lock()
 			remaining, limit := c.readRemaining, c.readLimit.Load()
 			c.readMu.Unlock()
@@ -253,32 +269,58 @@ func (c *Conn) nextDataFrame() (frame.Header, error) {
 }
 
 // readFramePayload copies and unmasks up to len(p) bytes of the current
-// frame's payload in one pass. It waits only until at least one byte is
-// buffered, so a peer that sends a message slowly is validated (and failed)
-// as its bytes arrive.
+// frame's payload. It waits only until at least one byte is there, so a
+// peer that sends a message slowly is validated (and failed) as its bytes
+// arrive.
+//
+// Buffered bytes are copied and unmasked in one pass. On a transport that
+// can read around its buffer (directReader), a large read with nothing
+// buffered goes straight from the socket into p, and what remains of p
+// after the buffered bytes is topped up with what the socket holds
+// already; those bytes are unmasked in place. On Hertz's standard
+// transport every payload read goes through its Read (see standardReader).
 func (c *Conn) readFramePayload(p []byte) (int, error) {
-	n := len(p)
-	if int64(n) > c.readRemaining {
-		n = int(c.readRemaining)
+	if int64(len(p)) > c.readRemaining {
+		p = p[:c.readRemaining]
 	}
-	buffered, err := c.waitBuffered()
-	if err != nil {
-		return 0, err
-	}
-	if n > buffered {
-		n = buffered
-	}
-	b, err := c.t.Peek(n)
-	if len(b) < n {
-		return 0, unexpectedEOF(err)
-	}
-	if c.hdr.Masked {
-		c.readMaskPos = frame.MaskCopy(p, b, c.hdr.Mask, c.readMaskPos)
+	n := 0
+	if c.directAlways || c.direct != nil && len(p) >= directRead && c.t.Len() == 0 {
+		if err := c.applyReadDeadline(); err != nil {
+			return 0, err
+		}
+		m, err := c.direct.readDirect(p, true)
+		if m == 0 {
+			return 0, unexpectedEOF(err)
+		}
+		c.unmaskInPlace(p[:m])
+		n = m
 	} else {
-		copy(p, b)
-	}
-	if err := c.t.Skip(n); err != nil {
-		return 0, err
+		buffered, err := c.waitBuffered()
+		if err != nil {
+			return 0, err
+		}
+		n = len(p)
+		if n > buffered {
+			n = buffered
+		}
+		b, err := c.t.Peek(n)
+		if len(b) < n {
+			return 0, unexpectedEOF(err)
+		}
+		if c.hdr.Masked {
+			c.readMaskPos = frame.MaskCopy(p, b, c.hdr.Mask, c.readMaskPos)
+		} else {
+			copy(p, b)
+		}
+		if err := c.t.Skip(n); err != nil {
+			return 0, err
+		}
+		if rest := p[n:]; c.direct != nil && len(rest) >= directRead && c.t.Len() == 0 {
+			// An error here is met again by the next read.
+			m, _ := c.direct.readDirect(rest, false)
+			c.unmaskInPlace(rest[:m])
+			n += m
+		}
 	}
 	c.readRemaining -= int64(n)
 	c.framesSeen.Add(1)
@@ -288,6 +330,14 @@ func (c *Conn) readFramePayload(p []byte) (int, error) {
 		return 0, errInvalidUTF8
 	}
 	return n, c.endFrameIfEmpty()
+}
+
+// unmaskInPlace unmasks payload bytes read straight into the caller's
+// buffer.
+func (c *Conn) unmaskInPlace(b []byte) {
+	if c.hdr.Masked {
+		c.readMaskPos = frame.Mask(c.hdr.Mask, c.readMaskPos, b)
+	}
 }
 
 // skipFramePayload discards the rest of the current frame's payload.
@@ -411,6 +461,10 @@ func (c *Conn) failRead(err error) error {
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
 		// RFC 6455 §7.1.5: no close frame was received: 1006.
 		err = &CloseError{Code: CloseAbnormalClosure, Text: io.ErrUnexpectedEOF.Error()}
+	case errors.Is(err, syscall.ECONNRESET):
+		// A reset ends the connection without a close frame too; netpoll
+		// reports it as EOF, the standard transport as ECONNRESET.
+		err = &CloseError{Code: CloseAbnormalClosure, Text: syscall.ECONNRESET.Error()}
 	}
 	c.readErr = err
 	if c.inflating {

@@ -17,6 +17,10 @@ type messageWriter struct {
 	rsv    byte         // RSV bits of the next frame: RSV1 on the first of a compressed message
 	buf    []byte       // bytes written but not yet framed
 	pooled *writeBuffer // where buf came from, when a BufferPool is used
+	own    *pooledBytes // where buf came from otherwise (the Conn's writeBuffers)
+	// copyBuf, when set, is the large buffer ReadFrom switched buf to; it
+	// goes back to copyBuffers at Close.
+	copyBuf *pooledBytes
 	// deflater compresses the message when it goes out compressed; it
 	// belongs to the Conn and is ours while we hold msgLock.
 	deflater *frame.Deflater
@@ -60,10 +64,8 @@ func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
 		w.pooled = wb
 		w.buf = wb.b[:0]
 	} else {
-		if c.ownWriteBuffer == nil {
-			c.ownWriteBuffer = make([]byte, 0, c.writeBufferSize)
-		}
-		w.buf = c.ownWriteBuffer[:0]
+		w.own = c.writeBuffers.get()
+		w.buf = w.own.b[:0]
 	}
 	return w, nil
 }
@@ -136,6 +138,88 @@ func (w *messageWriter) WriteString(s string) (int, error) {
 	return written, nil
 }
 
+// releaseBuffer gives the writer's buffer back to the pool it came from.
+func (w *messageWriter) releaseBuffer() {
+	switch {
+	case w.pooled != nil:
+		w.pooled.b = w.buf[:0]
+		w.c.writeBufferPool.Put(w.pooled)
+	case w.own != nil:
+		w.c.writeBuffers.put(w.own)
+	}
+	w.pooled, w.own = nil, nil
+}
+
+// copyBuffers holds the buffers ReadFrom copies through: large enough that
+// a typical message is one frame, and held only while a message is copied.
+var copyBuffers = bytePoolFor(64 << 10)
+
+// ReadFrom copies r into the message until r returns io.EOF, so that
+// io.Copy and io.CopyBuffer to a message writer use it. It reads into a
+// 64 KiB buffer and sends a frame only when the buffer is full and more is
+// to come; what it read last is sent by Close as the final frame. A message
+// copied from a file or from another connection's NextReader thus goes out
+// as one frame per 64 KiB, without the empty final frame that Write
+// followed by Close would need.
+func (w *messageWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.seq != w.c.writeSeq.Load() {
+		return 0, errWriterClosed
+	}
+	if w.c.closed.Load() {
+		return 0, ErrConnClosed
+	}
+	if w.copyBuf == nil {
+		// Switch to a large buffer, keeping what Write buffered so far.
+		cb := copyBuffers.get()
+		n := copy(cb.b, w.buf)
+		w.releaseBuffer()
+		w.copyBuf, w.buf = cb, cb.b[:n]
+	}
+	mr, _ := r.(*messageReader)
+	var total int64
+	for idle := 0; ; {
+		if w.deflater != nil && len(w.buf) > 0 {
+			if _, err := w.writeCompressed(w.buf); err != nil {
+				return total, err
+			}
+			w.buf = w.buf[:0]
+		}
+		if len(w.buf) == cap(w.buf) {
+			if mr != nil && mr.atEOF() {
+				return total, nil // the buffer is the last frame: Close sends it
+			}
+			if err := w.flushFrame(w.buf, false); err != nil {
+				return total, err
+			}
+			w.buf = w.buf[:0]
+		}
+		n, err := r.Read(w.buf[len(w.buf):cap(w.buf)])
+		w.buf = w.buf[:len(w.buf)+n]
+		total += int64(n)
+		switch {
+		case err == io.EOF:
+			if w.deflater != nil && len(w.buf) > 0 {
+				_, err := w.writeCompressed(w.buf)
+				w.buf = w.buf[:0]
+				return total, err
+			}
+			return total, nil
+		case err != nil:
+			return total, err
+		case n > 0:
+			idle = 0
+		default:
+			if idle++; idle >= maxEmptyReads {
+				return total, io.ErrNoProgress
+			}
+		}
+	}
+}
+
+// maxEmptyReads is how many reads in a row may return nothing before
+// ReadFrom gives up on the reader.
+const maxEmptyReads = 100
+
 // Close sends the buffered bytes as the final frame of the message and
 // frees the connection for the next writer.
 func (w *messageWriter) Close() error {
@@ -154,9 +238,10 @@ func (w *messageWriter) Close() error {
 		err = w.flushFrame(w.buf, true)
 	}
 	c.writeSeq.Add(1) // this writer is now stale
-	if w.pooled != nil {
-		w.pooled.b = w.buf[:0]
-		c.writeBufferPool.Put(w.pooled)
+	if w.copyBuf != nil {
+		copyBuffers.put(w.copyBuf)
+	} else {
+		w.releaseBuffer()
 	}
 	*w = messageWriter{c: c, seq: w.seq}
 	<-c.msgLock
@@ -300,6 +385,13 @@ func (c *Conn) writeFrameLocked(h frame.Header, payload []byte, deadline int64) 
 			}
 			pos = frame.MaskCopy(buf, payload[:n], h.Mask, pos)
 			payload = payload[n:]
+			if len(payload) > 0 {
+				// Send each chunk as it is masked: the output
+				// buffer never grows past one chunk.
+				if err := c.t.Flush(); err != nil {
+					return c.failWrite(err)
+				}
+			}
 		}
 	} else {
 		buf, err := c.t.Malloc(h.Size())
@@ -307,16 +399,29 @@ func (c *Conn) writeFrameLocked(h frame.Header, payload []byte, deadline int64) 
 			return c.failWrite(err)
 		}
 		frame.PutHeader(buf, h)
-		if len(payload) > 0 {
-			if _, err := c.t.WriteBinary(payload); err != nil {
-				return c.failWrite(err)
-			}
+		if err := c.writePayload(payload); err != nil {
+			return c.failWrite(err)
 		}
 	}
 	if err := c.t.Flush(); err != nil {
 		return c.failWrite(err)
 	}
 	return nil
+}
+
+// writePayload queues b after what the output buffer holds. A large b goes
+// through largeWriter where there is one, which sends the buffer and then b
+// without allocating.
+func (c *Conn) writePayload(b []byte) error {
+	if c.largeWriter != nil && len(b) >= largeWrite {
+		_, err := c.largeWriter.Write(b)
+		return err
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	_, err := c.t.WriteBinary(b)
+	return err
 }
 
 // writeRawLocked sends bytes that already form whole frames (a prepared
@@ -331,7 +436,7 @@ func (c *Conn) writeRawLocked(b []byte) error {
 	if err := c.applyWriteDeadline(0); err != nil {
 		return c.failWrite(err)
 	}
-	if _, err := c.t.WriteBinary(b); err != nil {
+	if err := c.writePayload(b); err != nil {
 		return c.failWrite(err)
 	}
 	if err := c.t.Flush(); err != nil {

@@ -364,3 +364,65 @@ func TestHeaderRoundTripMatrix(t *testing.T) {
 		})
 	}
 }
+
+// loopReader serves the same bytes over and over, for benchmarks of the
+// header decoder.
+type loopReader struct {
+	b   []byte
+	off int
+}
+
+func (r *loopReader) Peek(n int) ([]byte, error) {
+	if r.off == len(r.b) {
+		r.off = 0
+	}
+	return r.b[r.off : r.off+n], nil
+}
+
+func (r *loopReader) Skip(n int) error { r.off += n; return nil }
+
+// benchHeaders are the three length encodings, masked as a server reads
+// them and unmasked as a client does.
+var benchHeaders = []struct {
+	name string
+	h    Header
+}{
+	{"7bit", Header{Fin: true, Opcode: OpText, PayloadLen: 100}},
+	{"16bit-masked", Header{Fin: true, Opcode: OpBinary, PayloadLen: 16 << 10, Masked: true, Mask: [4]byte{1, 2, 3, 4}}},
+	{"64bit-masked", Header{Fin: true, Opcode: OpBinary, PayloadLen: 1 << 20, Masked: true, Mask: [4]byte{1, 2, 3, 4}}},
+}
+
+func BenchmarkPutHeader(b *testing.B) {
+	var buf [MaxHeaderSize]byte
+	for _, tt := range benchHeaders {
+		h := tt.h
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				PutHeader(buf[:], h)
+			}
+		})
+	}
+}
+
+func BenchmarkReadHeader(b *testing.B) {
+	for _, tt := range benchHeaders {
+		r := &loopReader{b: AppendHeader(nil, tt.h)}
+		state := State{Role: RoleClient} // a client reads unmasked frames
+		if tt.h.Masked {
+			state.Role = RoleServer
+		}
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				h, err := ReadHeader(r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := CheckHeader(h, state); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -8,7 +8,8 @@ import "encoding/binary"
 //
 // Both functions below work eight bytes at a time: the key, rotated to start
 // at the current position, is repeated into a 64-bit word, which is XORed
-// with little-endian loads of the data. Since 8 is a multiple of 4 the key
+// with little-endian loads of the data. On amd64 with AVX2, maskBlocks first
+// does the same 32 bytes at a time with that word repeated four times. Since 8 is a multiple of 4 the key
 // position does not change across a word, so only the last len%8 bytes need
 // the byte loop. encoding/binary's fixed-offset loads and stores compile to
 // single unaligned memory operations on the common architectures.
@@ -34,6 +35,7 @@ func Mask(key [4]byte, pos int, b []byte) int {
 	i := 0
 	if n >= 8 {
 		k := maskWord(key, pos)
+		i = maskBlocks(b, b, k)
 		for ; i <= n-32; i += 32 {
 			w := b[i : i+32 : i+32]
 			binary.LittleEndian.PutUint64(w[0:8], binary.LittleEndian.Uint64(w[0:8])^k)
@@ -63,6 +65,7 @@ func MaskCopy(dst, src []byte, key [4]byte, pos int) int {
 	i := 0
 	if n >= 8 {
 		k := maskWord(key, pos)
+		i = maskBlocks(dst, src, k)
 		for ; i <= n-32; i += 32 {
 			s := src[i : i+32 : i+32]
 			d := dst[i : i+32 : i+32]

@@ -316,6 +316,23 @@ func BenchmarkUTF8Validator(b *testing.B) {
 	}
 	for _, in := range inputs {
 		in := in
+		// The yardsticks: the standard library's check, and a plain copy
+		// of the same bytes.
+		b.Run(in.name+"/utf8.Valid", func(b *testing.B) {
+			b.SetBytes(int64(len(in.text)))
+			for i := 0; i < b.N; i++ {
+				if !utf8.Valid(in.text) {
+					b.Fatal("valid text rejected")
+				}
+			}
+		})
+		b.Run(in.name+"/copy", func(b *testing.B) {
+			dst := make([]byte, len(in.text))
+			b.SetBytes(int64(len(in.text)))
+			for i := 0; i < b.N; i++ {
+				copy(dst, in.text)
+			}
+		})
 		for _, chunk := range []int{0, 1000} {
 			chunk := chunk
 			name := in.name + "/whole"

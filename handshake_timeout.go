@@ -1,0 +1,61 @@
+package websocket
+
+import (
+	"context"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/common/config"
+	"github.com/cloudwego/hertz/pkg/network"
+)
+
+// HandshakeReadTimeout returns a Hertz server option that drops a
+// connection whose first request has not arrived in full within d of the
+// connection being accepted. Zero or less means DefaultHandshakeTimeout
+// (10 s). Pass it to server.New or server.Default:
+//
+//	h := server.Default(server.WithHostPorts(":8080"), websocket.HandshakeReadTimeout(0))
+//
+// Without it, Hertz (v0.10) lets a client that connects and sends nothing,
+// sends half a request, or sends one byte now and then (slowloris) hold its
+// connection for ever: the standard transport sets no read deadline before
+// the first request, and netpoll's ReadTimeout starts again with every read
+// and never runs while the client has sent nothing at all. With it, such a
+// client gets Hertz's error response for a failed read (408 on the standard
+// transport, 400 on netpoll) or, if it sent nothing, is disconnected.
+//
+// The deadline covers the first request on a connection: its headers and
+// the body Hertz reads before calling handlers, so pick d with the slowest
+// upload you accept on a fresh connection in mind. It is lifted once the
+// request is read: Hertz's ReadTimeout and IdleTimeout govern later requests
+// on a keep-alive connection, and an upgraded WebSocket has no read
+// deadline. The option chains to an OnConnect hook set by an earlier option
+// (such as server.WithOnConnect); a later one replaces it.
+func HandshakeReadTimeout(d time.Duration) config.Option {
+	d = handshakeTimeoutOrDefault(d)
+	return config.Option{F: func(o *config.Options) {
+		next := o.OnConnect
+		o.OnConnect = func(ctx context.Context, conn network.Conn) context.Context {
+			if next != nil {
+				ctx = next(ctx, conn)
+			}
+			boundFirstRequest(conn, d)
+			return ctx
+		}
+	}}
+}
+
+// boundFirstRequest sets a read deadline d from now, for the whole of the
+// first request: Hertz replaces it before it reads a later request, and the
+// upgrade clears it. On netpoll nobody reads a connection before its first
+// byte arrives, so the deadline would never fire for a client that sends
+// nothing; there OnConnect runs on the goroutine that will serve the
+// connection, and it waits for that byte here.
+func boundFirstRequest(conn network.Conn, d time.Duration) {
+	_ = conn.SetReadDeadline(time.Now().Add(d))
+	if !onConnectMayWait(conn) || conn.Len() > 0 {
+		return
+	}
+	if _, err := conn.Peek(1); err != nil {
+		_ = conn.Close()
+	}
+}

@@ -1,0 +1,144 @@
+package websocket_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/app/server"
+	gorilla "github.com/gorilla/websocket"
+
+	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/frame"
+)
+
+// TestNextWriterReadFromFrames checks how io.Copy into a NextWriter frames
+// a message it copies from the connection's own NextReader: one frame per
+// 64 KiB, the last one final, and no empty final frame, even when the
+// message is an exact multiple of 64 KiB.
+func TestNextWriterReadFromFrames(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		var upgrader websocket.HertzUpgrader
+		addr := rwStartServer(t, tc, nil, func(h *server.Hertz) {
+			h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
+				_ = upgrader.Upgrade(ctx, echoHandler) // io.Copy from NextReader to NextWriter
+			})
+		})
+		rc := rwDial(t, addr)
+		rc.handshake("/ws")
+		for _, size := range []int{0, 1, 16 << 10, 64 << 10, 64<<10 + 1, 1 << 20} {
+			msg := e2eRandomBytes(size, int64(size))
+			rc.write(rwMasked(true, frame.OpBinary, msg))
+			wantFrames := (size + 64<<10 - 1) / (64 << 10)
+			if wantFrames == 0 {
+				wantFrames = 1
+			}
+			var got []byte
+			frames := 0
+			for {
+				f := rc.readFrame()
+				frames++
+				wantOp := frame.OpContinuation
+				if frames == 1 {
+					wantOp = frame.OpBinary
+				}
+				if f.h.Opcode != wantOp || f.h.Masked {
+					t.Fatalf("%d bytes: frame %d has opcode %v, masked %v", size, frames, f.h.Opcode, f.h.Masked)
+				}
+				got = append(got, f.payload...)
+				if f.h.Fin {
+					break
+				}
+				if frames > wantFrames {
+					break
+				}
+			}
+			if frames != wantFrames {
+				t.Errorf("%d bytes: echoed in %d frames, want %d", size, frames, wantFrames)
+			}
+			if !bytes.Equal(got, msg) {
+				t.Fatalf("%d bytes: echo differs (%d bytes back)", size, len(got))
+			}
+		}
+	})
+}
+
+// TestNextWriterReadFrom checks io.Copy into a NextWriter from readers
+// other than a message: compressed and uncompressed, after bytes written
+// with Write, and that a reader's error or lack of progress is returned.
+func TestNextWriterReadFrom(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, compress := range []bool{false, true} {
+			compress := compress
+			t.Run(fmt.Sprintf("compression=%v", compress), func(t *testing.T) {
+				prefix := []byte("written first|")
+				body := e2eRandomText(200<<10, 7)
+				errRead := errors.New("the source failed")
+				results := make(chan error, 3)
+				u := &websocket.HertzUpgrader{EnableCompression: compress}
+				url := "ws://" + rwStartServer(t, tc, nil, func(h *server.Hertz) {
+					h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
+						_ = u.Upgrade(ctx, func(c *websocket.Conn) {
+							w, err := c.NextWriter(websocket.TextMessage)
+							if err != nil {
+								results <- err
+								return
+							}
+							_, _ = w.Write(prefix)
+							n, err := io.Copy(w, struct{ io.Reader }{bytes.NewReader(body)})
+							if err == nil && n != int64(len(body)) {
+								err = fmt.Errorf("io.Copy copied %d bytes, want %d", n, len(body))
+							}
+							if err == nil {
+								err = w.Close()
+							}
+							results <- err
+
+							w, _ = c.NextWriter(websocket.BinaryMessage)
+							_, err = io.Copy(w, io.MultiReader(bytes.NewReader([]byte("partial")), failingReader{errRead}))
+							results <- err
+							_, err = w.(io.ReaderFrom).ReadFrom(emptyReader{})
+							results <- err
+							_ = w.Close()
+							_, _, _ = c.ReadMessage()
+						})
+					})
+				}) + "/ws"
+				d := gorilla.Dialer{EnableCompression: compress}
+				client, _, err := d.Dial(url, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer client.Close()
+				mt, got, err := client.ReadMessage()
+				if err != nil || mt != gorilla.TextMessage {
+					t.Fatalf("ReadMessage: type %d, %v", mt, err)
+				}
+				if want := append(append([]byte(nil), prefix...), body...); !bytes.Equal(got, want) {
+					t.Fatalf("message differs: %d bytes, want %d", len(got), len(want))
+				}
+				if err := <-results; err != nil {
+					t.Fatalf("copy from a plain reader: %v", err)
+				}
+				if err := <-results; !errors.Is(err, errRead) {
+					t.Fatalf("copy from a failing reader returned %v, want %v", err, errRead)
+				}
+				if err := <-results; !errors.Is(err, io.ErrNoProgress) {
+					t.Fatalf("ReadFrom a reader that returns nothing: %v, want io.ErrNoProgress", err)
+				}
+			})
+		}
+	})
+}
+
+type failingReader struct{ err error }
+
+func (r failingReader) Read([]byte) (int, error) { return 0, r.err }
+
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, nil }
