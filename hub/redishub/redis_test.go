@@ -68,6 +68,7 @@ func (s *redisServer) Start() {
 		"--dir", s.dir, "--daemonize", "no", "--loglevel", "warning")
 	out := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
+	dieWithTest(cmd)
 	if err := cmd.Start(); err != nil {
 		cancel()
 		s.t.Fatalf("start redis-server: %v", err)
