@@ -1,0 +1,7 @@
+package hubtest
+
+import "syscall"
+
+func setSendBuffer(fd uintptr, n int) error {
+	return syscall.SetsockoptInt(syscall.Handle(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, n)
+}

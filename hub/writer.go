@@ -1,0 +1,75 @@
+package hub
+
+import (
+	"time"
+
+	"github.com/hertzws/websocket"
+)
+
+// writeLoop is the client's writer: the only goroutine that writes data
+// messages to the connection, so one slow connection holds only its own
+// writer. It returns when the client is closed or a write fails.
+func (c *Client) writeLoop() {
+	defer close(c.writerDone)
+	for {
+		pm, req := c.q.pop()
+		switch {
+		case pm != nil:
+			if err := c.write(pm); err != nil {
+				if c.Err() == nil {
+					// Not a write cut short by the client's own end.
+					c.hub.stats.writeErrors.Add(1)
+				}
+				// Record the reason before closing the connection, or the
+				// reader would report the close as the cause.
+				c.finish(err)
+				c.countDiscarded(c.q.abandon())
+				_ = c.conn.Close()
+				return
+			}
+		case req != nil:
+			c.sendClose(req)
+			return
+		default:
+			<-c.q.wake
+		}
+	}
+}
+
+// write sends one prepared message under the write timeout.
+func (c *Client) write(pm *websocket.PreparedMessage) error {
+	if t := c.hub.writeTimeout; t > 0 {
+		// Pushing the deadline out costs the transport a timer update, so
+		// it is renewed only when a quarter of the timeout has passed:
+		// every write still gets at least three quarters of it.
+		now := time.Now()
+		if now.Sub(c.deadlineRenewed) > t/4 {
+			if err := c.conn.SetWriteDeadline(now.Add(t)); err != nil {
+				return err
+			}
+			c.deadlineRenewed = now
+		}
+	}
+	if err := c.conn.WritePreparedMessage(pm); err != nil {
+		return err
+	}
+	c.delivered.Add(1)
+	c.hub.stats.delivered.Add(1)
+	return nil
+}
+
+// sendClose writes the close frame a closeRequest asks for. The peer's
+// answer is read by the client's reader, which then ends the connection;
+// a write that fails leaves no hope of an answer, so the connection is
+// dropped at once.
+func (c *Client) sendClose(req *closeRequest) {
+	if req.code == 0 {
+		return
+	}
+	msg := websocket.FormatCloseMessage(req.code, req.text)
+	err := c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.hub.closeTimeout))
+	c.closeFrameSent.Store(true)
+	if err != nil && err != websocket.ErrCloseSent {
+		_ = c.conn.Close()
+	}
+}
