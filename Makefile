@@ -20,18 +20,22 @@ BROWSERTEST := internal/browsertest
 # The hub's Redis broker is a module of its own, so that the library never
 # depends on a Redis client; its tests start redis-server.
 REDISHUB := hub/redishub
+# The chat example is a module of its own: with -redis it uses
+# hub/redishub and its Redis client.
+CHAT := examples/chat
 
 .PHONY: all test lint conformance load bench bench-compare fuzz cover run-echo
 
 all: lint test
 
-## test: go vet, every test with the race detector (the browser tests and the hub/redishub module included), then the allocation tests without it (the race detector makes sync.Pool drop items)
+## test: go vet, every test with the race detector (the browser tests, which drive examples/chat too, and the hub/redishub module included), then the allocation tests without it (the race detector makes sync.Pool drop items)
 test:
 	go vet ./...
 	go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
 	go test -count=1 -run 'SteadyStateAllocs' .
 	cd $(BROWSERTEST) && go vet ./... && go test -race -count=1 -timeout 10m ./...
 	cd $(REDISHUB) && go vet ./... && go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
+	cd $(CHAT) && go vet ./...
 
 ## conformance: every Autobahn case family against our server (netpoll, standard) and our client; fails on any FAILED case
 conformance:
@@ -51,6 +55,7 @@ lint:
 	go run $(STATICCHECK) ./...
 	cd $(BROWSERTEST) && go vet ./... && go run $(STATICCHECK) ./...
 	cd $(REDISHUB) && go vet ./... && go run $(STATICCHECK) ./...
+	cd $(CHAT) && go vet ./... && go run $(STATICCHECK) ./...
 
 ## bench: every benchmark, with allocations (BENCH=regexp to choose)
 bench:

@@ -111,6 +111,19 @@ func (r *messageReader) atEOF() bool {
 	return r.seq == c.readSeq && c.readErr == nil && c.messageDone && c.readRemaining == 0 && !c.messageCompressed
 }
 
+// knownRemaining returns how many bytes of the message are left to read
+// when the headers tell (the current frame is the last and the message is
+// not compressed), or zero.
+func (r *messageReader) knownRemaining() int64 {
+	c := r.c
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	if r.seq != c.readSeq || c.fragmented || c.messageCompressed {
+		return 0
+	}
+	return c.readRemaining
+}
+
 // readRaw reads the current message's payload as it arrived: frame after
 // frame, control frames handled in between. The caller holds readMu.
 func (c *Conn) readRaw(p []byte) (int, error) {

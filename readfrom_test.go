@@ -17,9 +17,10 @@ import (
 )
 
 // TestNextWriterReadFromFrames checks how io.Copy into a NextWriter frames
-// a message it copies from the connection's own NextReader: one frame per
-// 64 KiB, the last one final, and no empty final frame, even when the
-// message is an exact multiple of 64 KiB.
+// a message it copies from the connection's own NextReader: one frame for
+// a message of up to 1 MiB, then one frame per MiB, the last one final,
+// and no empty final frame, even when the message is an exact multiple of
+// 1 MiB.
 func TestNextWriterReadFromFrames(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tc transportCase) {
 		var upgrader websocket.HertzUpgrader
@@ -30,10 +31,10 @@ func TestNextWriterReadFromFrames(t *testing.T) {
 		})
 		rc := rwDial(t, addr)
 		rc.handshake("/ws")
-		for _, size := range []int{0, 1, 16 << 10, 64 << 10, 64<<10 + 1, 1 << 20} {
+		for _, size := range []int{0, 1, 16 << 10, 64<<10 + 1, 1 << 20, 1<<20 + 1, 3 << 20} {
 			msg := e2eRandomBytes(size, int64(size))
 			rc.write(rwMasked(true, frame.OpBinary, msg))
-			wantFrames := (size + 64<<10 - 1) / (64 << 10)
+			wantFrames := (size + 1<<20 - 1) / (1 << 20)
 			if wantFrames == 0 {
 				wantFrames = 1
 			}

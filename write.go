@@ -150,16 +150,32 @@ func (w *messageWriter) releaseBuffer() {
 	w.pooled, w.own = nil, nil
 }
 
-// copyBuffers holds the buffers ReadFrom copies through: large enough that
-// a typical message is one frame, and held only while a message is copied.
-var copyBuffers = bytePoolFor(64 << 10)
+// ReadFrom's buffers come from pools of sizes minCopyBuffer to
+// maxCopyBuffer, powers of two: a message copied from a NextReader whose
+// length is known goes out as one frame up to maxCopyBuffer.
+const (
+	minCopyBuffer = 32 << 10
+	maxCopyBuffer = 1 << 20
+)
+
+// copyBufferFor returns a pooled buffer of at least size bytes, within the
+// bounds above.
+func copyBufferFor(size int64) *pooledBytes {
+	n := minCopyBuffer
+	for int64(n) < size && n < maxCopyBuffer {
+		n <<= 1
+	}
+	return bytePoolFor(n).get()
+}
 
 // ReadFrom copies r into the message until r returns io.EOF, so that
 // io.Copy and io.CopyBuffer to a message writer use it. It reads into a
-// 64 KiB buffer and sends a frame only when the buffer is full and more is
-// to come; what it read last is sent by Close as the final frame. A message
-// copied from a file or from another connection's NextReader thus goes out
-// as one frame per 64 KiB, without the empty final frame that Write
+// pooled buffer and sends a frame only when the buffer is full and more is
+// to come; what it read last is sent by Close as the final frame. When r is
+// a message from NextReader whose length the headers give, the buffer
+// holds the whole message, up to 1 MiB: an echo or proxy loop forwards
+// each message as one frame, with one write. Other readers go out in
+// frames of 32 KiB. Either way there is no empty final frame, which Write
 // followed by Close would need.
 func (w *messageWriter) ReadFrom(r io.Reader) (int64, error) {
 	if w.seq != w.c.writeSeq.Load() {
@@ -168,14 +184,20 @@ func (w *messageWriter) ReadFrom(r io.Reader) (int64, error) {
 	if w.c.closed.Load() {
 		return 0, ErrConnClosed
 	}
+	mr, _ := r.(*messageReader)
 	if w.copyBuf == nil {
-		// Switch to a large buffer, keeping what Write buffered so far.
-		cb := copyBuffers.get()
+		// Switch to a large buffer, keeping what Write buffered so far:
+		// large enough for the whole message when r is a message whose
+		// length is known.
+		size := int64(len(w.buf))
+		if mr != nil {
+			size += mr.knownRemaining()
+		}
+		cb := copyBufferFor(size)
 		n := copy(cb.b, w.buf)
 		w.releaseBuffer()
 		w.copyBuf, w.buf = cb, cb.b[:n]
 	}
-	mr, _ := r.(*messageReader)
 	var total int64
 	for idle := 0; ; {
 		if w.deflater != nil && len(w.buf) > 0 {
@@ -239,7 +261,7 @@ func (w *messageWriter) Close() error {
 	}
 	c.writeSeq.Add(1) // this writer is now stale
 	if w.copyBuf != nil {
-		copyBuffers.put(w.copyBuf)
+		bytePoolFor(len(w.copyBuf.b)).put(w.copyBuf)
 	} else {
 		w.releaseBuffer()
 	}

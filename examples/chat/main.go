@@ -1,49 +1,71 @@
 // Command chat is a multi-room chat server on Hertz: open the page in a few
-// browser tabs, pick a room and a name, and talk.
+// browser tabs, pick a room and a name, and talk. With -redis, several
+// chat servers share their rooms through Redis.
 //
-//	go run ./examples/chat               # then open http://localhost:8080/
-//	go run ./examples/chat -addr :9000
+//	go run -C examples/chat .                                   # then open http://localhost:8080/
+//	go run -C examples/chat . -addr :9001 -redis localhost:6379 # and another with -addr :9002
 //
-// One hub goroutine owns the rooms (hub.go). Each connection has a read
-// pump, on the handler's goroutine, and a write pump that sends the room's
-// broadcasts and pings (client.go). A broadcast is built once as a
-// PreparedMessage and queued for every member of the room.
+// It is a module of its own (its Redis client needs a newer Go than the
+// library), hence -C, or cd examples/chat first.
+//
+// The rooms are a hub (github.com/hertzws/websocket/hub): each connection
+// is registered, joins its room and runs its read loop; the hub queues each
+// broadcast, built once as a PreparedMessage, for every member and writes it
+// from the member's own goroutine. A member whose queue fills is closed
+// with 1013 (Try Again Later).
 package main
 
 import (
 	"context"
 	_ "embed"
 	"flag"
+	"time"
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/hlog"
 	"github.com/cloudwego/hertz/pkg/protocol/consts"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/hub"
+	"github.com/hertzws/websocket/hub/redishub"
 )
 
 //go:embed home.html
 var homePage []byte
 
-var addr = flag.String("addr", "localhost:8080", "address to listen on (host:port)")
+var (
+	addr      = flag.String("addr", "localhost:8080", "address to listen on (host:port)")
+	redisAddr = flag.String("redis", "", "Redis server (host:port) through which chat servers share rooms; empty: this server alone")
+)
 
-// upgrader accepts same-origin browsers (the default origin check) and
-// compresses messages for the clients that offer permessage-deflate. A
-// PreparedMessage is compressed once for all of them.
-var upgrader = websocket.HertzUpgrader{EnableCompression: true}
+// upgrader compresses for the browsers that offer permessage-deflate,
+// pings every 30 s to find tabs that vanished, and refuses messages over
+// 4 KiB with close code 1009.
+var upgrader = websocket.HertzUpgrader{EnableCompression: true, KeepAlive: 30 * time.Second, ReadLimit: 4096}
 
 func main() {
 	flag.Parse()
 
-	rooms := newHub()
-	go rooms.run()
+	opts := hub.Options{QueueSize: 64}
+	var who presence = localPresence{}
+	if *redisAddr != "" {
+		rdb := redis.NewClient(&redis.Options{Addr: *redisAddr})
+		opts.Broker = redishub.New(rdb, redishub.Options{
+			Prefix:  "chat:",
+			OnError: func(err error) { hlog.Warnf("chat: %v", err) },
+		})
+		who = &redisPresence{rdb: rdb}
+	}
+	rooms := hub.New(opts)
+	c := &chat{rooms: rooms, who: who}
 
-	h := server.Default(server.WithHostPorts(*addr))
-	// See the package documentation: the library works either way, and
-	// this keeps other hijacking code in the server from reusing wrappers.
+	// HandshakeReadTimeout drops clients that are slow to send their
+	// request (10 s).
+	h := server.Default(server.WithHostPorts(*addr), websocket.HandshakeReadTimeout(0))
 	h.NoHijackConnPool = true
-	// On Ctrl-C, every chat connection gets close 1001 (Going Away).
+	// On Ctrl-C every tab gets close 1001 (Going Away).
 	h.OnShutdown = append(h.OnShutdown, upgrader.Shutdown)
 
 	h.GET("/", func(_ context.Context, ctx *app.RequestContext) {
@@ -52,17 +74,8 @@ func main() {
 	h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
 		// Copy the request data before Upgrade: Hertz recycles ctx
 		// before the handler runs.
-		c := &client{
-			hub:  rooms,
-			room: cleanRoom(ctx.Query("room")),
-			name: cleanName(ctx.Query("name")),
-			send: make(chan *websocket.PreparedMessage, sendQueue),
-		}
-		err := upgrader.Upgrade(ctx, func(conn *websocket.Conn) {
-			c.conn = conn
-			c.serve()
-		})
-		if err != nil {
+		room, name := cleanRoom(ctx.Query("room")), cleanName(ctx.Query("name"))
+		if err := upgrader.Upgrade(ctx, func(conn *websocket.Conn) { c.serve(conn, room, name) }); err != nil {
 			hlog.Warnf("chat: upgrade: %v", err)
 		}
 	})

@@ -75,3 +75,37 @@ func TestChatTwoTabs(t *testing.T) {
 	waitFor(t, alice, "bob's leave notice", `[...document.querySelectorAll("#log li.notice")].some(li => li.textContent.endsWith("bob left"))`)
 	waitFor(t, alice, "alice alone", chatMembers+` === "alice"`)
 }
+
+// TestChatAcrossServers runs two chat servers sharing a Redis (-redis): a
+// tab on each server joins the same room, both see both in the member
+// list, and each sees the other's message.
+func TestChatAcrossServers(t *testing.T) {
+	redisAddr := startRedis(t)
+	one := startExample(t, "chat", "-redis", redisAddr)
+	two := startExample(t, "chat", "-redis", redisAddr)
+	browser := newBrowser(t)
+	alice := browser
+	bob := newTab(t, browser)
+
+	step(t, alice, "alice opens server one", chromedp.Navigate(one.url+"/?room=shared&name=alice"))
+	waitFor(t, alice, "alice's socket to open", `document.querySelector("#state").textContent === "Open"`)
+	waitFor(t, alice, "alice in her member list", chatMembers+` === "alice"`)
+	step(t, bob, "bob opens server two", chromedp.Navigate(two.url+"/?room=shared&name=bob"))
+	waitFor(t, bob, "bob's socket to open", `document.querySelector("#state").textContent === "Open"`)
+
+	// Bob's join goes through Redis to alice's server.
+	waitFor(t, alice, "bob, on the other server, in alice's member list", chatMembers+` === "alice,bob"`)
+	waitFor(t, bob, "both in bob's member list", chatMembers+` === "alice,bob"`)
+
+	step(t, alice, "alice says hello", chromedp.SendKeys(chromedp.CSS("#message"), "hello from server one"+kb.Enter))
+	waitFor(t, bob, "alice's message on server two", chatSays("alice", "hello from server one"))
+	step(t, bob, "bob answers", chromedp.SendKeys(chromedp.CSS("#message"), "and back from server two"+kb.Enter))
+	waitFor(t, alice, "bob's answer on server one", chatSays("bob", "and back from server two"))
+	// Each message arrives once, though both servers subscribe to the room.
+	for _, tab := range []context.Context{alice, bob} {
+		if n := eval[int](t, tab, `document.querySelectorAll("#log li.message").length`); n != 2 {
+			t.Errorf("a tab shows %d messages, want 2", n)
+		}
+	}
+	screenshot(t, bob, "chat-across-servers")
+}
