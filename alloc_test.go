@@ -100,6 +100,7 @@ func measureServerAllocs(t *testing.T, tc transportCase, msg []byte, runs int) (
 	if err != nil {
 		return nil, err
 	}
+	batch := []*websocket.PreparedMessage{pm, pm, pm, pm}
 	var upgrader websocket.HertzUpgrader
 	handler := func(c *websocket.Conn) {
 		var r result
@@ -117,6 +118,7 @@ func measureServerAllocs(t *testing.T, tc transportCase, msg []byte, runs int) (
 		}{
 			{"WriteMessage", func() { fail(c.WriteMessage(websocket.BinaryMessage, msg)) }},
 			{"WritePreparedMessage", func() { fail(c.WritePreparedMessage(pm)) }},
+			{"WritePreparedMessages (4 at once)", func() { fail(c.WritePreparedMessages(batch)) }},
 			{"NextWriter+Write+Close", func() {
 				w, err := c.NextWriter(websocket.BinaryMessage)
 				if err != nil {

@@ -446,9 +446,10 @@ func (c *Conn) writePayload(b []byte) error {
 	return err
 }
 
-// writeRawLocked sends bytes that already form whole frames (a prepared
-// message). The caller holds frameLock.
-func (c *Conn) writeRawLocked(b []byte) error {
+// queueRawLocked puts bytes that already form whole frames (a prepared
+// message) in the output buffer, to go out at the next flushLocked. The
+// caller holds frameLock.
+func (c *Conn) queueRawLocked(b []byte) error {
 	if c.closed.Load() {
 		return ErrConnClosed
 	}
@@ -461,6 +462,12 @@ func (c *Conn) writeRawLocked(b []byte) error {
 	if err := c.writePayload(b); err != nil {
 		return c.failWrite(err)
 	}
+	return nil
+}
+
+// flushLocked sends what the output buffer holds. The caller holds
+// frameLock.
+func (c *Conn) flushLocked() error {
 	if err := c.t.Flush(); err != nil {
 		return c.failWrite(err)
 	}
