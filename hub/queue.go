@@ -99,20 +99,23 @@ func (q *sendQueue) push(pm *websocket.PreparedMessage, p Policy) (res pushResul
 	return res, 0
 }
 
-// pop takes the next thing the writer must do: a message, or, once the
-// queue is closing and holds nothing more to send, the close request. Both
-// are nil when there is nothing to do yet.
-func (q *sendQueue) pop() (*websocket.PreparedMessage, *closeRequest) {
+// pop takes the next thing the writer must do: the messages waiting, as
+// many as batch has room for (appended to it), or, once the queue is
+// closing and holds nothing more to send, the close request. It returns
+// batch unchanged and a nil request when there is nothing to do yet.
+func (q *sendQueue) pop(batch []*websocket.PreparedMessage) ([]*websocket.PreparedMessage, *closeRequest) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.n == 0 {
-		return nil, q.closing
+		return batch, q.closing
 	}
-	pm := q.buf[q.head]
-	q.buf[q.head] = nil // let the message be collected once every client sent it
-	q.head = (q.head + 1) % len(q.buf)
-	q.n--
-	return pm, nil
+	for q.n > 0 && len(batch) < cap(batch) {
+		batch = append(batch, q.buf[q.head])
+		q.buf[q.head] = nil // let the message be collected once every client sent it
+		q.head = (q.head + 1) % len(q.buf)
+		q.n--
+	}
+	return batch, nil
 }
 
 // seal closes the queue with req unless it is already closing, and returns

@@ -52,7 +52,7 @@ func TestSendQueuePolicies(t *testing.T) {
 			}
 			var got []int
 			for i := 0; i < 10; i++ {
-				pm, req := q.pop()
+				pm, req := popOne(q)
 				if pm == nil {
 					if (req == nil) != (tc.closing == nil) || (req != nil && *req != *tc.closing) {
 						t.Fatalf("close request %+v, want %+v", req, tc.closing)
@@ -87,11 +87,11 @@ func TestSendQueueSealKeepsQueued(t *testing.T) {
 		t.Fatal("a second seal replaced the first")
 	}
 	for i := 0; i < 2; i++ {
-		if m, r := q.pop(); m != pm || r != nil {
+		if m, r := popOne(q); m != pm || r != nil {
 			t.Fatalf("pop %d: %v %v, want the queued message", i, m, r)
 		}
 	}
-	if m, r := q.pop(); m != nil || r != req {
+	if m, r := popOne(q); m != nil || r != req {
 		t.Fatalf("after the queue: %v %v, want the close request", m, r)
 	}
 	if res, _ := q.push(pm, DropNewest); res != pushRefused {
@@ -117,8 +117,8 @@ func TestSendQueueGrows(t *testing.T) {
 	for _, pm := range msgs[:3] {
 		q.push(pm, DropNewest)
 	}
-	q.pop()
-	q.pop()
+	popOne(q)
+	popOne(q)
 	for _, pm := range msgs[3:] {
 		q.push(pm, DropNewest)
 	}
@@ -126,11 +126,20 @@ func TestSendQueueGrows(t *testing.T) {
 		t.Fatalf("ring of %d slots holding %d, want 10 and 10", len(q.buf), q.n)
 	}
 	for i := 2; i < 12; i++ {
-		if pm, _ := q.pop(); pm != msgs[i] {
+		if pm, _ := popOne(q); pm != msgs[i] {
 			t.Fatalf("pop returned message out of order at %d", i)
 		}
 	}
 	if q := newSendQueue(2); len(q.buf) != 2 {
 		t.Fatalf("a queue of 2 has %d slots", len(q.buf))
 	}
+}
+
+// popOne pops at most one message, as the writer did before it batched.
+func popOne(q *sendQueue) (*websocket.PreparedMessage, *closeRequest) {
+	batch, req := q.pop(make([]*websocket.PreparedMessage, 0, 1))
+	if len(batch) == 0 {
+		return nil, req
+	}
+	return batch[0], req
 }

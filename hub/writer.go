@@ -11,11 +11,16 @@ import (
 // writer. It returns when the client is closed or a write fails.
 func (c *Client) writeLoop() {
 	defer close(c.writerDone)
+	var batch [writeBatch]*websocket.PreparedMessage
 	for {
-		pm, req := c.q.pop()
+		pms, req := c.q.pop(batch[:0])
 		switch {
-		case pm != nil:
-			if err := c.write(pm); err != nil {
+		case len(pms) > 0:
+			err := c.write(pms)
+			for i := range pms {
+				pms[i] = nil // let the messages go once every client sent them
+			}
+			if err != nil {
 				if c.Err() == nil {
 					// Not a write cut short by the client's own end.
 					c.hub.stats.writeErrors.Add(1)
@@ -36,8 +41,13 @@ func (c *Client) writeLoop() {
 	}
 }
 
-// write sends one prepared message under the write timeout.
-func (c *Client) write(pm *websocket.PreparedMessage) error {
+// writeBatch is how many queued messages the writer hands to the
+// connection at once: they go out with one system call per few KiB
+// (Conn.WritePreparedMessages).
+const writeBatch = 16
+
+// write sends queued prepared messages under the write timeout.
+func (c *Client) write(pms []*websocket.PreparedMessage) error {
 	if t := c.hub.writeTimeout; t > 0 {
 		// Pushing the deadline out costs the transport a timer update, so
 		// it is renewed only when a quarter of the timeout has passed:
@@ -50,11 +60,11 @@ func (c *Client) write(pm *websocket.PreparedMessage) error {
 			c.deadlineRenewed = now
 		}
 	}
-	if err := c.conn.WritePreparedMessage(pm); err != nil {
+	if err := c.conn.WritePreparedMessages(pms); err != nil {
 		return err
 	}
-	c.delivered.Add(1)
-	c.hub.stats.delivered.Add(1)
+	c.delivered.Add(uint64(len(pms)))
+	c.hub.stats.delivered.Add(uint64(len(pms)))
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/network/standard"
 
 	"github.com/hertzws/websocket"
+	wshub "github.com/hertzws/websocket/hub"
 )
 
 // newHertz returns a Hertz server on addr with the /debug/stats route. It
@@ -51,24 +52,39 @@ func startHertzWS(addr, transport string, errc chan<- error) error {
 		_ = upgrader.Upgrade(ctx, echo)
 	})
 
-	peers := newHub[*websocket.Conn]()
-	h.GET("/broadcast", func(_ context.Context, ctx *app.RequestContext) {
-		_ = upgrader.Upgrade(ctx, func(conn *websocket.Conn) {
-			peers.add(conn)
-			defer peers.remove(conn)
-			for {
-				mt, msg, err := conn.ReadMessage()
+	if broadcastMode("hertzws") == "hub" {
+		rooms := wshub.New(wshub.Options{})
+		h.GET("/broadcast", func(_ context.Context, ctx *app.RequestContext) {
+			_ = upgrader.Upgrade(ctx, func(conn *websocket.Conn) {
+				c, err := rooms.Register(conn, "", nil)
 				if err != nil {
 					return
 				}
-				pm, err := websocket.NewPreparedMessage(mt, msg)
-				if err != nil {
-					return
-				}
-				peers.broadcast(func(c *websocket.Conn) error { return c.WritePreparedMessage(pm) })
-			}
+				_ = c.Run(func(_ *wshub.Client, mt int, msg []byte) error {
+					return rooms.BroadcastAll(mt, msg)
+				})
+			})
 		})
-	})
+	} else {
+		peers := newHub[*websocket.Conn]()
+		h.GET("/broadcast", func(_ context.Context, ctx *app.RequestContext) {
+			_ = upgrader.Upgrade(ctx, func(conn *websocket.Conn) {
+				peers.add(conn)
+				defer peers.remove(conn)
+				for {
+					mt, msg, err := conn.ReadMessage()
+					if err != nil {
+						return
+					}
+					pm, err := websocket.NewPreparedMessage(mt, msg)
+					if err != nil {
+						return
+					}
+					peers.broadcast(func(c *websocket.Conn) error { return c.WritePreparedMessage(pm) })
+				}
+			})
+		})
+	}
 	runHertz(h, errc)
 	return nil
 }

@@ -59,6 +59,24 @@ var implName string
 // echoFlag is -echo.
 var echoFlag string
 
+// broadcastFlag is -broadcast.
+var broadcastFlag string
+
+// broadcastMode returns how a library's /broadcast fans out: "hub", the
+// library's own facility with a queue and a writer per connection (this
+// library's hub package; gws has its Broadcaster either way), or "loop",
+// the shared hub of this harness, which writes to every connection in turn
+// from the sender's goroutine.
+func broadcastMode(lib string) string {
+	if broadcastFlag != "auto" {
+		return broadcastFlag
+	}
+	if lib == "hertzws" {
+		return "hub"
+	}
+	return "loop"
+}
+
 // defaultEcho is the echo loop -echo auto picks for each library: the
 // faster of the two in this harness (see README, "Echo loops"). gorilla's
 // is mixed: stream wins at 1 KiB, message at 16 KiB and 1 MiB (its
@@ -85,6 +103,7 @@ func main() {
 	)
 	flag.StringVar(&implName, "impl", "hertzws-netpoll", "implementation: "+strings.Join(implNames(), ", "))
 	flag.StringVar(&echoFlag, "echo", "auto", "echo loop of the hertzws-*, gorilla-* and coder servers: message (ReadMessage/WriteMessage, coder Read/Write), stream (NextReader/NextWriter, coder Reader/Writer, through io.CopyBuffer) or auto (each library's faster one, see defaultEcho)")
+	flag.StringVar(&broadcastFlag, "broadcast", "auto", "fan-out of the hertzws servers' /broadcast: hub (the library's hub package: a queue and a writer per connection), loop (the harness's shared hub, writing in turn from the sender's goroutine) or auto (hub)")
 	flag.Parse()
 
 	if *list {
@@ -96,6 +115,10 @@ func main() {
 	im, ok := impls[implName]
 	if !ok {
 		fatalf("unknown -impl %q (have %s)", implName, strings.Join(implNames(), ", "))
+	}
+	if broadcastFlag != "auto" && broadcastFlag != "hub" && broadcastFlag != "loop" {
+		fmt.Fprintln(os.Stderr, "server: -broadcast must be hub, loop or auto")
+		os.Exit(2)
 	}
 	if echoFlag != "auto" && echoFlag != "message" && echoFlag != "stream" {
 		fatalf("-echo must be auto, message or stream")
