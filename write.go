@@ -158,14 +158,32 @@ const (
 	maxCopyBuffer = 1 << 20
 )
 
+// copyPools are the pools of ReadFrom's buffers, smallest first.
+var copyPools = func() (pools []*bytePool) {
+	for n := minCopyBuffer; n <= maxCopyBuffer; n <<= 1 {
+		pools = append(pools, bytePoolFor(n))
+	}
+	return pools
+}()
+
 // copyBufferFor returns a pooled buffer of at least size bytes, within the
 // bounds above.
 func copyBufferFor(size int64) *pooledBytes {
-	n := minCopyBuffer
-	for int64(n) < size && n < maxCopyBuffer {
-		n <<= 1
+	i := 0
+	for n := int64(minCopyBuffer); n < size && i < len(copyPools)-1; n <<= 1 {
+		i++
 	}
-	return bytePoolFor(n).get()
+	return copyPools[i].get()
+}
+
+// putCopyBuffer gives a buffer from copyBufferFor back to its pool.
+func putCopyBuffer(pb *pooledBytes) {
+	for _, p := range copyPools {
+		if p.size == len(pb.b) {
+			p.put(pb)
+			return
+		}
+	}
 }
 
 // ReadFrom copies r into the message until r returns io.EOF, so that
@@ -261,7 +279,7 @@ func (w *messageWriter) Close() error {
 	}
 	c.writeSeq.Add(1) // this writer is now stale
 	if w.copyBuf != nil {
-		bytePoolFor(len(w.copyBuf.b)).put(w.copyBuf)
+		putCopyBuffer(w.copyBuf)
 	} else {
 		w.releaseBuffer()
 	}
