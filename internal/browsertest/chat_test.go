@@ -101,10 +101,16 @@ func TestChatAcrossServers(t *testing.T) {
 	waitFor(t, bob, "alice's message on server two", chatSays("alice", "hello from server one"))
 	step(t, bob, "bob answers", chromedp.SendKeys(chromedp.CSS("#message"), "and back from server two"+kb.Enter))
 	waitFor(t, alice, "bob's answer on server one", chatSays("bob", "and back from server two"))
-	// Each message arrives once, though both servers subscribe to the room.
+	waitFor(t, bob, "bob's answer in his own tab", chatSays("bob", "and back from server two"))
+	// Each message arrives once, though both servers subscribe to the
+	// room. Messages from one server reach a tab in the order that server
+	// sent them, so once alice's last word is in both tabs, a second copy
+	// of anything before it would be there too.
+	step(t, alice, "alice says goodbye", chromedp.SendKeys(chromedp.CSS("#message"), "bye"+kb.Enter))
 	for _, tab := range []context.Context{alice, bob} {
-		if n := eval[int](t, tab, `document.querySelectorAll("#log li.message").length`); n != 2 {
-			t.Errorf("a tab shows %d messages, want 2", n)
+		waitFor(t, tab, "alice's goodbye", chatSays("alice", "bye"))
+		if n := eval[int](t, tab, `document.querySelectorAll("#log li.message").length`); n != 3 {
+			t.Errorf("a tab shows %d messages, want 3", n)
 		}
 	}
 	screenshot(t, bob, "chat-across-servers")
