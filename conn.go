@@ -56,7 +56,7 @@ type transport interface {
 // the caller's p: the socket transport, around its buffer once it is empty
 // (waiting for at least one byte when wait is set, taking only what has
 // arrived already otherwise), and Hertz's standard transport, whose Read
-// serves its buffered bytes too (readsBuffered).
+// serves its buffered bytes too (Conn.directAlways).
 type directReader interface {
 	readDirect(p []byte, wait bool) (int, error)
 }

@@ -19,7 +19,7 @@ type messageWriter struct {
 	pooled *writeBuffer // where buf came from, when a BufferPool is used
 	own    *pooledBytes // where buf came from otherwise (the Conn's writeBuffers)
 	// copyBuf, when set, is the large buffer ReadFrom switched buf to; it
-	// goes back to copyBuffers at Close.
+	// goes back to its pool (putCopyBuffer) at Close.
 	copyBuf *pooledBytes
 	// deflater compresses the message when it goes out compressed; it
 	// belongs to the Conn and is ours while we hold msgLock.

@@ -354,7 +354,7 @@ func runOne(o *options, p pin, impl string, w workload) (map[string]float64, err
 	for attempt := 0; attempt < 3; attempt++ { // a port may be taken: try the next
 		addr := fmt.Sprintf("%s:%d", o.host, o.port)
 		o.port++
-		srv, err = startServer(p, o, impl, addr)
+		srv, err = startServer(p, o, impl, addr, messageSize(w.Args))
 		if err == nil {
 			break
 		}
@@ -400,8 +400,19 @@ type server struct {
 	done   chan struct{}
 }
 
-func startServer(p pin, o *options, impl, addr string) (*server, error) {
-	cmd := p.command(context.Background(), o.serverCPU, o.serverProcs, o.serverBin, "-impl", impl, "-addr", addr, "-echo", o.echo)
+// messageSize returns the workload's -size argument, or "0" when it has
+// none: the server's -echo auto picks each library's faster loop for it.
+func messageSize(args []string) string {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "-size" {
+			return args[i+1]
+		}
+	}
+	return "0"
+}
+
+func startServer(p pin, o *options, impl, addr, size string) (*server, error) {
+	cmd := p.command(context.Background(), o.serverCPU, o.serverProcs, o.serverBin, "-impl", impl, "-addr", addr, "-echo", o.echo, "-size", size)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

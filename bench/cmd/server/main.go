@@ -77,22 +77,27 @@ func broadcastMode(lib string) string {
 	return "loop"
 }
 
-// defaultEcho is the echo loop -echo auto picks for each library: the
-// faster of the two in this harness (see README, "Echo loops"). gorilla's
-// is mixed: stream wins at 1 KiB, message at 16 KiB and 1 MiB (its
-// NextWriter sends a frame, and a write, per 4 KiB buffer).
-var defaultEcho = map[string]string{
-	"hertzws": "stream",
-	"gorilla": "message",
-	"coder":   "stream",
-}
+// messageSize is -size: the size of the messages the workload will send,
+// zero when unknown.
+var messageSize int
 
-// echoMode returns the echo loop ("message" or "stream") for a library.
+// largeEcho is the message size from which ReadMessage/WriteMessage
+// ("message") beats the stream loop for this library and gorilla.
+const largeEcho = 1 << 20
+
+// echoMode returns the echo loop ("message" or "stream") for a library
+// under -echo auto: the faster of the two for the workload's message size,
+// as measured with this harness (see README, "Echo loops"). For this
+// library and gorilla the stream loop wins below 1 MiB and the message
+// loop at 1 MiB; coder's stream loop wins at every size.
 func echoMode(lib string) string {
 	if echoFlag != "auto" {
 		return echoFlag
 	}
-	return defaultEcho[lib]
+	if lib != "coder" && messageSize >= largeEcho {
+		return "message"
+	}
+	return "stream"
 }
 
 func main() {
@@ -102,7 +107,8 @@ func main() {
 		pprof = flag.String("pprof", "", "if set, serve net/http/pprof on this extra address (for investigation; off in comparisons)")
 	)
 	flag.StringVar(&implName, "impl", "hertzws-netpoll", "implementation: "+strings.Join(implNames(), ", "))
-	flag.StringVar(&echoFlag, "echo", "auto", "echo loop of the hertzws-*, gorilla-* and coder servers: message (ReadMessage/WriteMessage, coder Read/Write), stream (NextReader/NextWriter, coder Reader/Writer, through io.CopyBuffer) or auto (each library's faster one, see defaultEcho)")
+	flag.StringVar(&echoFlag, "echo", "auto", "echo loop of the hertzws-*, gorilla-* and coder servers: message (ReadMessage/WriteMessage, coder Read/Write), stream (NextReader/NextWriter, coder Reader/Writer, through io.CopyBuffer) or auto (each library's faster one for -size, see echoMode)")
+	flag.IntVar(&messageSize, "size", 0, "size of the workload's messages, for -echo auto (0: unknown)")
 	flag.StringVar(&broadcastFlag, "broadcast", "auto", "fan-out of the hertzws servers' /broadcast: hub (the library's hub package: a queue and a writer per connection), loop (the harness's shared hub, writing in turn from the sender's goroutine) or auto (hub)")
 	flag.Parse()
 
