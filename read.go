@@ -501,24 +501,6 @@ func (c *Conn) failConnection(code int, reason string) {
 	_ = c.Close()
 }
 
-// applyReadDeadline hands the transport the deadline for the next wait: the
-// one from SetReadDeadline, else now plus NetConn's SetReadTimeout. It runs
-// on the reading goroutine, which is the only one allowed to touch the
-// transport's read timer.
-func (c *Conn) applyReadDeadline() error {
-	d := c.readDeadline.Load()
-	if d == 0 {
-		if timeout := c.readTimeout.Load(); timeout > 0 {
-			d = time.Now().UnixNano() + timeout
-		}
-	}
-	if d == c.appliedReadDL {
-		return nil
-	}
-	c.appliedReadDL = d
-	return setTransportDeadline(c.t, true, d)
-}
-
 // unexpectedEOF turns the end of the stream in the middle of a frame into
 // io.ErrUnexpectedEOF and passes other errors through.
 func unexpectedEOF(err error) error {
