@@ -79,11 +79,15 @@ func handOver(ctx *app.RequestContext, raw network.Conn, np netpollConn, cfg con
 		return
 	}
 	pending := takeBuffered(raw, nil)
+	// The handler runs after Hertz has finished serving the request:
+	// keep its RequestContext out of Hertz's pool until the handler returns.
+	keepRequestContext(ctx, raw)
 	_ = np.AddCloseCallback(func(c netpoll.Connection) error {
 		// netpoll calls this once the handler has returned and the
-		// descriptor is out of its poller.
+		// descriptor is out of its poller, on the goroutine that ran
+		// Hertz's Serve, after it returned.
 		pending = takeBuffered(c.Reader(), pending)
-		go serveSocket(np.Fd(), pending, response.b, cfg, live, handler, timeout)
+		go serveSocket(ctx, np.Fd(), pending, response.b, cfg, live, handler, timeout)
 		return nil
 	})
 	if err := np.Detach(); err != nil {
@@ -92,8 +96,10 @@ func handOver(ctx *app.RequestContext, raw network.Conn, np netpollConn, cfg con
 }
 
 // serveSocket adopts the descriptor of a detached connection, sends the
-// handshake response and serves the WebSocket.
-func serveSocket(fd int, pending, response []byte, cfg connConfig, live *liveConns, handler HertzHandler, timeout time.Duration) {
+// handshake response and serves the WebSocket. ctx, kept by
+// keepRequestContext, is emptied when the handler has returned.
+func serveSocket(ctx *app.RequestContext, fd int, pending, response []byte, cfg connConfig, live *liveConns, handler HertzHandler, timeout time.Duration) {
+	defer releaseRequestContext(ctx)
 	f := os.NewFile(uintptr(fd), "websocket")
 	conn, err := net.FileConn(f) // a duplicate descriptor on the runtime poller
 	_ = f.Close()

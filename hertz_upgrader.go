@@ -125,9 +125,12 @@ type HertzUpgrader struct {
 // connection leaves netpoll for Go's runtime poller so that an idle
 // WebSocket holds no buffer. The connection is closed when handler returns.
 //
-// The RequestContext is recycled before handler runs: copy whatever the
-// handler needs from it (headers, parameters, values set by middleware)
-// before calling Upgrade.
+// The RequestContext stays this request's own until handler returns, on
+// every transport: handler may read ctx (query, parameters, headers,
+// cookies, body, values set by middleware) as it runs. Writing a response
+// through ctx has no effect once the connection is upgraded. After handler
+// returns, ctx is recycled (standard transport) or emptied (netpoll): a
+// goroutine that outlives handler must copy what it needs from ctx first.
 //
 // A panic in handler is recovered: the peer receives close code 1011
 // (Internal Error), the panic and its stack are logged through Hertz's
@@ -196,6 +199,14 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 		if agreed, ok := frame.NegotiateDeflate(offers, u.Compression.policy()); ok {
 			cfg.compression = &agreed
 		}
+	}
+
+	// Hertz may have read a request body in place, in the transport's
+	// input buffer, which it releases before the hijack handler runs and
+	// which the WebSocket then reads into: copy it now, so that handler
+	// still reads this request's body.
+	if body := ctx.Request.Body(); len(body) > 0 {
+		ctx.Request.SetBody(body)
 	}
 
 	h := &ctx.Response.Header

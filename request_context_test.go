@@ -1,0 +1,244 @@
+package websocket_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/app/server"
+
+	"github.com/hertzws/websocket"
+)
+
+// requestView is what a handler read from its RequestContext.
+type requestView struct {
+	Query, Param, Header, Cookie, Value, Body, Remote string
+}
+
+func expectedView(id string) requestView {
+	return requestView{
+		Query:  "q-" + id,
+		Param:  "room-" + id,
+		Header: "Bearer token-" + id,
+		Cookie: "session-" + id,
+		Value:  "mw-" + id,
+		Body:   "body-" + id,
+	}
+}
+
+// readView reads what a handler sees through ctx.
+func readView(ctx *app.RequestContext) requestView {
+	v, _ := ctx.Get("value")
+	s, _ := v.(string)
+	return requestView{
+		Query:  ctx.Query("id"),
+		Param:  ctx.Param("room"),
+		Header: string(ctx.GetHeader("Authorization")),
+		Cookie: string(ctx.Cookie("session")),
+		Value:  s,
+		Body:   string(ctx.Request.Body()),
+		Remote: ctx.RemoteAddr().String(),
+	}
+}
+
+// TestRequestContextValidInHandler upgrades N connections whose handlers
+// read their RequestContext after a delay, while plain HTTP requests with
+// other values go through the same server and recycle Hertz's contexts.
+// Every handler must read its own request, on both transports and under
+// every hijack setting (hertz-contrib's examples read ctx in the handler).
+func TestRequestContextValidInHandler(t *testing.T) {
+	const handlers = 20
+	for _, tc := range transports {
+		for _, es := range allEngineSettings {
+			tc, es := tc, es
+			t.Run(tc.name+"/"+es.String(), func(t *testing.T) {
+				var u websocket.HertzUpgrader
+				addr := startServer(t, tc, es, func(h *server.Hertz) {
+					mw := func(c context.Context, ctx *app.RequestContext) {
+						ctx.Set("value", "mw-"+string(ctx.GetHeader("X-Id")))
+						ctx.Next(c)
+					}
+					h.GET("/ws/:room", mw, func(_ context.Context, ctx *app.RequestContext) {
+						_ = u.Upgrade(ctx, func(c *websocket.Conn) {
+							// Let the concurrent HTTP requests reuse
+							// whatever contexts Hertz has in its pool.
+							time.Sleep(200 * time.Millisecond)
+							first := readView(ctx)
+							time.Sleep(100 * time.Millisecond)
+							if second := readView(ctx); second != first {
+								first.Query = fmt.Sprintf("changed under the handler: %+v then %+v", first, second)
+							}
+							b, _ := json.Marshal(first)
+							_ = c.WriteMessage(websocket.TextMessage, b)
+							_, _, _ = c.ReadMessage() // until the client closes
+						})
+					})
+					h.POST("/http/:room", mw, func(_ context.Context, ctx *app.RequestContext) {
+						ctx.SetBodyString(string(ctx.Request.Body()))
+					})
+				})
+
+				// Plain HTTP traffic with its own values until the
+				// handlers have answered.
+				stop := make(chan struct{})
+				var traffic sync.WaitGroup
+				var httpRequests atomic.Int64
+				for i := 0; i < 4; i++ {
+					i := i
+					traffic.Add(1)
+					go func() {
+						defer traffic.Done()
+						httpTraffic(t, addr, fmt.Sprintf("http%d", i), stop, &httpRequests)
+					}()
+				}
+
+				views := make([]requestView, handlers)
+				locals := make([]string, handlers)
+				var wg sync.WaitGroup
+				for i := 0; i < handlers; i++ {
+					i := i
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						views[i], locals[i] = upgradeWithBody(t, addr, fmt.Sprintf("ws%d", i))
+					}()
+				}
+				wg.Wait()
+				close(stop)
+				traffic.Wait()
+
+				if httpRequests.Load() == 0 {
+					t.Fatal("no plain HTTP request went through during the handlers' delay")
+				}
+				for i, got := range views {
+					want := expectedView(fmt.Sprintf("ws%d", i))
+					want.Remote = locals[i]
+					if got != want {
+						t.Errorf("handler %d read %+v, want %+v", i, got, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// upgradeWithBody sends a handshake for id carrying a body, a cookie, a
+// bearer token and a header the middleware turns into a ctx value, and
+// returns what the handler reported and the client's own address.
+func upgradeWithBody(t *testing.T, addr, id string) (requestView, string) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Error(err)
+		return requestView{}, ""
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	want := expectedView(id)
+	req := "GET /ws/" + want.Param + "?id=" + want.Query + " HTTP/1.1\r\n" +
+		"Host: " + addr + "\r\n" +
+		"Upgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+		"Authorization: " + want.Header + "\r\n" +
+		"Cookie: session=" + want.Cookie + "\r\n" +
+		"X-Id: " + id + "\r\n" +
+		fmt.Sprintf("Content-Length: %d\r\n\r\n", len(want.Body)) + want.Body
+	if _, err := io.WriteString(conn, req); err != nil {
+		t.Error(err)
+		return requestView{}, ""
+	}
+	br := bufio.NewReader(conn)
+	status, err := br.ReadString('\n')
+	if err != nil || !strings.Contains(status, " 101 ") {
+		t.Errorf("%s: handshake answered %q, %v", id, status, err)
+		return requestView{}, ""
+	}
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Error(err)
+			return requestView{}, ""
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	// A frame right after the 101, as a client may send it, lands in the
+	// buffer Hertz read the request (and its body) into.
+	if _, err := conn.Write([]byte{0x81, 0x85, 1, 2, 3, 4, 'h' ^ 1, 'e' ^ 2, 'l' ^ 3, 'l' ^ 4, 'o' ^ 1}); err != nil {
+		t.Error(err)
+		return requestView{}, ""
+	}
+	payload, err := readServerText(br)
+	if err != nil {
+		t.Errorf("%s: reading the handler's report: %v", id, err)
+		return requestView{}, ""
+	}
+	var v requestView
+	if err := json.Unmarshal(payload, &v); err != nil {
+		t.Errorf("%s: %v in %q", id, err, payload)
+	}
+	return v, conn.LocalAddr().String()
+}
+
+// readServerText reads one unfragmented, unmasked text frame.
+func readServerText(r io.Reader) ([]byte, error) {
+	var h [2]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return nil, err
+	}
+	if h[0] != 0x81 {
+		return nil, fmt.Errorf("frame starts with %#x, want a final text frame", h[0])
+	}
+	n := int(h[1] & 0x7f)
+	if n == 126 {
+		var ext [2]byte
+		if _, err := io.ReadFull(r, ext[:]); err != nil {
+			return nil, err
+		}
+		n = int(binary.BigEndian.Uint16(ext[:]))
+	}
+	p := make([]byte, n)
+	_, err := io.ReadFull(r, p)
+	return p, err
+}
+
+// httpTraffic sends keep-alive POST requests with values of its own and
+// checks each answer echoes its own body, until stop is closed.
+func httpTraffic(t *testing.T, addr, id string, stop <-chan struct{}, count *atomic.Int64) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	for i := 0; i < 100000; i++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		want := expectedView(fmt.Sprintf("%s-%d", id, i))
+		req, _ := http.NewRequest("POST", "http://"+addr+"/http/"+want.Param+"?id="+want.Query, strings.NewReader(want.Body))
+		req.Header.Set("Authorization", want.Header)
+		req.Header.Set("Cookie", "session="+want.Cookie)
+		req.Header.Set("X-Id", id)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Errorf("HTTP request: %v", err)
+			return
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != want.Body {
+			t.Errorf("HTTP request got %q, want %q", body, want.Body)
+		}
+		count.Add(1)
+	}
+}
