@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -40,6 +41,7 @@ import (
 	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/frame"
 )
 
 // mcGuard bounds every wait of these tests, so that a broken server fails a
@@ -1308,9 +1310,11 @@ func mcLook(ctx *app.RequestContext) mcSeen {
 // while plain HTTP POSTs with values of their own run on another route of
 // the same server. hertz-contrib/websocket runs the callback while the
 // RequestContext still belongs to the request, and its examples rely on
-// it: every WebSocket handler must see its own request's values (and an
-// empty body: Hertz reads no body for a GET), and every plain request its
-// own.
+// it: every WebSocket handler must see its own request's values, and every
+// plain request its own. The WebSocket clients are gorilla's, this
+// package's Dialer (neither sends a body, so the handler must see none) and
+// a hand-written handshake that carries a Content-Length body, which Hertz
+// reads for a GET too.
 func TestMigrationContribRequestContext(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tc transportCase) {
 		for _, es := range allEngineSettings {
@@ -1391,7 +1395,7 @@ func mcRunRequestContext(t *testing.T, tc transportCase, es engineSettings) {
 		return plainDone >= 20 || len(plainErrs) > 0
 	})
 
-	const wsClients = 6
+	const wsClients = 9
 	type result struct {
 		i      int
 		report mcCtxReport
@@ -1401,7 +1405,13 @@ func mcRunRequestContext(t *testing.T, tc transportCase, es engineSettings) {
 	for i := 0; i < wsClients; i++ {
 		i := i
 		go func() {
-			report, err := mcCtxClient(mcClientKinds[i%len(mcClientKinds)], addr, i)
+			var report mcCtxReport
+			var err error
+			if i%3 == 2 {
+				report, err = mcCtxRawClient(t, addr, i)
+			} else {
+				report, err = mcCtxClient(mcClientKinds[i%3], addr, i)
+			}
 			results <- result{i: i, report: report, err: err}
 		}()
 	}
@@ -1417,7 +1427,11 @@ func mcRunRequestContext(t *testing.T, tc transportCase, es engineSettings) {
 			failures = append(failures, fmt.Sprintf("ws client %d: %v", r.i, r.err))
 			continue
 		}
-		want := mcWantSeen(fmt.Sprintf("ws-%d", r.i), "")
+		tag := fmt.Sprintf("ws-%d", r.i)
+		want := mcWantSeen(tag, "")
+		if r.i%3 == 2 {
+			want.Body = tag + "-body"
+		}
 		if r.report.Early != want {
 			failures = append(failures, fmt.Sprintf("ws client %d, at the start of the callback: saw %+v, want %+v", r.i, r.report.Early, want))
 		}
@@ -1515,5 +1529,46 @@ func mcCtxClient(kind mcClientKind, addr string, i int) (mcCtxReport, error) {
 		return mcCtxReport{}, fmt.Errorf("%s: report %q: %v", kind.name, r.data, err)
 	}
 	_ = c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	return report, nil
+}
+
+// mcCtxRawClient opens the WebSocket route with a handshake written by hand
+// that carries values tagged ws-i and a body, and returns the handler's
+// report. It reports failures as errors: it runs on a goroutine of its own.
+func mcCtxRawClient(t testing.TB, addr string, i int) (mcCtxReport, error) {
+	tag := fmt.Sprintf("ws-%d", i)
+	body := tag + "-body"
+	c, err := net.DialTimeout("tcp", addr, rwIOTimeout)
+	if err != nil {
+		return mcCtxReport{}, fmt.Errorf("raw dial: %v", err)
+	}
+	defer c.Close()
+	rc := &rwConn{t: t, addr: addr, c: c, br: bufio.NewReader(c)}
+	lines := append(rwUpgradeLines(),
+		"X-Mc-Client: "+tag+"-header",
+		"Cookie: mc_session="+tag+"-cookie",
+		"Content-Length: "+strconv.Itoa(len(body)))
+	req := append(rwRequest("GET", addr, "/ctx/ws/"+tag+"-room?id="+tag+"-id", lines), body...)
+	if err := rc.tryWrite(req); err != nil {
+		return mcCtxReport{}, fmt.Errorf("raw write: %v", err)
+	}
+	resp, err := rc.tryReadResponse()
+	if err != nil {
+		return mcCtxReport{}, fmt.Errorf("raw handshake: %v", err)
+	}
+	if resp.status != http.StatusSwitchingProtocols {
+		return mcCtxReport{}, fmt.Errorf("raw handshake: status %d, body %q", resp.status, resp.body)
+	}
+	f, err := rc.tryReadFrame()
+	if err != nil {
+		return mcCtxReport{}, fmt.Errorf("raw read: %v", err)
+	}
+	if !f.h.Fin || f.h.Opcode != frame.OpText {
+		return mcCtxReport{}, fmt.Errorf("raw read: frame %+v, want one text frame", f.h)
+	}
+	var report mcCtxReport
+	if err := json.Unmarshal(f.payload, &report); err != nil {
+		return mcCtxReport{}, fmt.Errorf("raw: report %q: %v", f.payload, err)
+	}
 	return report, nil
 }
