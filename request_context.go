@@ -7,6 +7,8 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/network"
+	"github.com/cloudwego/hertz/pkg/protocol"
+	"github.com/cloudwego/hertz/pkg/protocol/consts"
 )
 
 // The RequestContext given to Upgrade stays this request's own until the
@@ -26,13 +28,17 @@ import (
 
 // keepRequestContext takes ctx out of Hertz's pool for a handler that runs
 // after Hertz has finished with the request. What the handler can no longer
-// use goes: the response body, and the transport connection, which is
+// use goes: the response's headers and body, and the transport connection, which is
 // replaced by one that reports the same addresses (for ctx.RemoteAddr and
 // ctx.ClientIP) and refuses I/O, so that netpoll's connection and its
 // buffers are not kept alive by the context.
 func keepRequestContext(ctx *app.RequestContext, raw network.Conn) {
 	ctx.Exile()
+	// The 101 has been rendered: keep its status, drop its headers and
+	// buffers, which nothing reads any more.
 	ctx.Response.ResetBody()
+	ctx.Response = protocol.Response{}
+	ctx.Response.SetStatusCode(consts.StatusSwitchingProtocols)
 	ctx.SetConn(handedOverConn{local: raw.LocalAddr(), remote: raw.RemoteAddr()})
 }
 
