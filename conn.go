@@ -94,6 +94,9 @@ type Conn struct {
 	closed    atomic.Bool
 	done      chan struct{}
 	shutdown  func() // sends FIN at once where closing the transport does not; may be nil
+	// liveDeadlines: deadlines go to the transport when set, waking
+	// blocked calls (see deadline.go).
+	liveDeadlines bool
 
 	// Write side. msgLock is held for a whole data message (a NextWriter
 	// holds it until its Close); frameLock is held from the first byte of a
@@ -101,14 +104,12 @@ type Conn struct {
 	msgLock            chan struct{}
 	frameLock          chan struct{}
 	writeErr           error
-	appliedWriteDL     int64
 	writeBufferSize    int
 	writeBufferPool    BufferPool
 	writeBuffers       *bytePool // NextWriter's buffers when writeBufferPool is nil
 	writers            [2]messageWriter
 	writeSeq           atomic.Uint32
-	writeDeadline      atomic.Int64
-	writeTimeout       atomic.Int64 // nanoseconds per write, from NetConn
+	wd                 deadline
 	closeSent          atomic.Bool
 	compressionEnabled atomic.Bool
 	compressionLevel   atomic.Int32
@@ -116,9 +117,7 @@ type Conn struct {
 	// Read side, guarded by readMu: one reader at a time.
 	readMu        sync.Mutex
 	readErr       error
-	appliedReadDL int64
-	readDeadline  atomic.Int64
-	readTimeout   atomic.Int64 // nanoseconds per wait, from NetConn
+	rd            deadline
 	readLimit     atomic.Int64
 	hdr           frame.Header // the frame being read
 	readRemaining int64        // payload bytes of hdr not yet consumed
@@ -177,6 +176,7 @@ func newConn(t transport, role frame.Role, cfg connConfig, local, remote net.Add
 		messageDone:     true,
 	}
 	c.direct, _ = t.(directReader)
+	c.liveDeadlines = liveDeadlines(t)
 	c.readLimit.Store(cfg.readLimit)
 	c.rawPayload.c = c
 	c.compressionLevel.Store(DefaultCompressionLevel)
@@ -208,26 +208,31 @@ func (c *Conn) RemoteAddr() net.Addr { return c.remoteAddr }
 // corrupt and all future reads return an error. A zero value for t means
 // reads will not time out.
 //
-// The deadline takes effect when the reading goroutine next waits for bytes;
-// a read already blocked is ended by Close, not by a later deadline.
+// As with net.Conn, it may be called from any goroutine, and a read already
+// blocked returns at the new deadline with a timeout error: a *net.OpError
+// with Op "read" whose Timeout method reports true and which matches
+// os.ErrDeadlineExceeded with errors.Is.
 func (c *Conn) SetReadDeadline(t time.Time) error {
 	if c.closed.Load() {
 		return ErrConnClosed
 	}
-	c.readDeadline.Store(deadlineNanos(t))
-	return nil
+	return c.closedOr(c.rd.set(c.t, true, c.liveDeadlines, deadlineNanos(t)))
 }
 
 // SetWriteDeadline sets the write deadline on the underlying network
 // connection. After a write has timed out, the WebSocket state is corrupt and
 // all future writes return an error. A zero value for t means writes will
 // not time out.
+//
+// As with net.Conn, it may be called from any goroutine, and a write
+// already blocked (a peer that does not read) returns at the new deadline
+// with a timeout error: a *net.OpError with Op "write" whose Timeout method
+// reports true and which matches os.ErrDeadlineExceeded with errors.Is.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	if c.closed.Load() {
 		return ErrConnClosed
 	}
-	c.writeDeadline.Store(deadlineNanos(t))
-	return nil
+	return c.closedOr(c.wd.set(c.t, false, c.liveDeadlines, deadlineNanos(t)))
 }
 
 // SetReadLimit sets the maximum size in bytes for a message read from the
@@ -327,20 +332,6 @@ func (c *Conn) acquireBefore(lock chan struct{}, deadline time.Time) error {
 	case <-c.done:
 		return ErrConnClosed
 	case <-timer.C:
-		return errWriteTimeout
+		return c.writeTimeoutError()
 	}
-}
-
-func deadlineNanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func nanosDeadline(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n)
 }

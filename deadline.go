@@ -1,23 +1,124 @@
 package websocket
 
-import "time"
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
 
-// applyReadDeadline hands the transport the deadline for the next wait: the
-// one from SetReadDeadline, else now plus NetConn's SetReadTimeout. It runs
-// on the reading goroutine, which is the only one allowed to touch the
-// transport's read timer.
-func (c *Conn) applyReadDeadline() error {
-	d := c.readDeadline.Load()
-	if d == 0 {
-		if timeout := c.readTimeout.Load(); timeout > 0 {
-			d = time.Now().UnixNano() + timeout
-		}
+	"github.com/cloudwego/hertz/pkg/network/standard"
+)
+
+// Deadlines follow net.Conn's contract: a deadline set from any goroutine
+// applies to calls already blocked, which then return a timeout error at
+// the new deadline (a *net.OpError with Op "read" or "write" that matches
+// os.ErrDeadlineExceeded).
+//
+// Each direction keeps its deadline in a deadline value. Set*Deadline store
+// it and, on transports whose deadlines may be changed while another
+// goroutine is blocked in them (a net.Conn underneath: the socket transport
+// of a handed-over netpoll connection or of a Dialer connection, and
+// Hertz's standard transport), hand it to the transport at once, which
+// wakes a blocked call. On the others (a connection that stays on netpoll,
+// whose read timer belongs to the reading goroutine) the reading or writing
+// goroutine hands it over before its next wait.
+
+// deadline is the deadline state of one direction of a Conn.
+type deadline struct {
+	// mu orders changes of the transport's deadline, so that a deadline
+	// computed from an older value never replaces a newer one.
+	mu sync.Mutex
+	// at is the deadline from Set*Deadline, in Unix nanoseconds; 0 for
+	// none.
+	at atomic.Int64
+	// timeout, from NetConn's SetReadTimeout or SetWriteTimeout, applies
+	// to every wait when at is 0; in nanoseconds, 0 for none.
+	timeout atomic.Int64
+	// applied is the deadline the transport has, in Unix nanoseconds.
+	applied atomic.Int64
+}
+
+// want returns the deadline the next wait should have: override when not
+// zero, else at, else now plus timeout.
+func (dl *deadline) want(override int64) int64 {
+	if override != 0 {
+		return override
 	}
-	if d == c.appliedReadDL {
+	if d := dl.at.Load(); d != 0 {
+		return d
+	}
+	if timeout := dl.timeout.Load(); timeout > 0 {
+		return time.Now().UnixNano() + timeout
+	}
+	return 0
+}
+
+// beforeWait gives the transport the deadline for the wait about to start,
+// unless it has it already.
+func (dl *deadline) beforeWait(t transport, read bool, override int64) error {
+	if dl.want(override) == dl.applied.Load() {
+		return nil // the common case: no deadline, or the one set already
+	}
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	d := dl.want(override)
+	if d == dl.applied.Load() {
 		return nil
 	}
-	c.appliedReadDL = d
-	return setTransportDeadline(c.t, true, d)
+	dl.applied.Store(d)
+	return setTransportDeadline(t, read, d)
+}
+
+// set records a new deadline (Unix nanoseconds, 0 for none) and, when live,
+// hands it to the transport at once.
+func (dl *deadline) set(t transport, read, live bool, d int64) error {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	dl.at.Store(d)
+	if !live {
+		return nil
+	}
+	if d == 0 {
+		d = dl.want(0) // the per-wait timeout, if any
+	}
+	dl.applied.Store(d)
+	return setTransportDeadline(t, read, d)
+}
+
+// setTimeout records a per-wait timeout (see NetConn) and, when live and
+// no deadline is set, starts it at once for a call already waiting.
+func (dl *deadline) setTimeout(t transport, read, live bool, timeout time.Duration) error {
+	dl.mu.Lock()
+	defer dl.mu.Unlock()
+	dl.timeout.Store(int64(timeout))
+	if !live || dl.at.Load() != 0 {
+		return nil
+	}
+	d := dl.want(0)
+	dl.applied.Store(d)
+	return setTransportDeadline(t, read, d)
+}
+
+// liveDeadlines reports whether t's deadlines may be changed while another
+// goroutine is blocked in t, waking it (see the top of this file).
+func liveDeadlines(t transport) bool {
+	switch t := t.(type) {
+	case *socketTransport:
+		return true
+	case *hertzClientConn:
+		return liveDeadlines(t.Conn)
+	case *standard.Conn, *standard.TLSConn:
+		return true
+	}
+	return false
+}
+
+// applyReadDeadline hands the transport the deadline for the next wait for
+// incoming bytes. It runs on the reading goroutine.
+func (c *Conn) applyReadDeadline() error {
+	return c.rd.beforeWait(c.t, true, 0)
 }
 
 // applyWriteDeadline hands the transport the deadline for the next write:
@@ -25,20 +126,7 @@ func (c *Conn) applyReadDeadline() error {
 // SetWriteDeadline, else now plus the timeout from NetConn's
 // SetWriteTimeout. The caller holds frameLock.
 func (c *Conn) applyWriteDeadline(override int64) error {
-	d := override
-	if d == 0 {
-		d = c.writeDeadline.Load()
-	}
-	if d == 0 {
-		if timeout := c.writeTimeout.Load(); timeout > 0 {
-			d = time.Now().UnixNano() + timeout
-		}
-	}
-	if d == c.appliedWriteDL {
-		return nil
-	}
-	c.appliedWriteDL = d
-	return setTransportDeadline(c.t, false, d)
+	return c.wd.beforeWait(c.t, false, override)
 }
 
 // setTransportDeadline gives a transport a read or write deadline in Unix
@@ -71,4 +159,45 @@ func setTransportDeadline(t transport, read bool, d int64) error {
 		return tt.SetWriteTimeout(timeout)
 	}
 	return err
+}
+
+// writeTimeoutError is the error of a write whose deadline passed before it
+// could start (while it waited for another writer), shaped as the error of
+// a write that timed out on the socket.
+func (c *Conn) writeTimeoutError() error {
+	return &net.OpError{Op: "write", Net: addrNetwork(c.remoteAddr), Source: c.localAddr, Addr: c.remoteAddr, Err: os.ErrDeadlineExceeded}
+}
+
+func addrNetwork(a net.Addr) string {
+	if a == nil {
+		return "tcp"
+	}
+	return a.Network()
+}
+
+// socketOpError renames the operation of an error from a raw read or a
+// vectored write of the socket ("raw-read", "writev") to the "read" or
+// "write" a net.Conn reports, so that callers see one shape of timeout.
+func socketOpError(err error, op string) error {
+	var oe *net.OpError
+	if err == nil || !errors.As(err, &oe) || oe.Op == op {
+		return err
+	}
+	renamed := *oe
+	renamed.Op = op
+	return &renamed
+}
+
+func deadlineNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func nanosDeadline(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
 }

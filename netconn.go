@@ -47,24 +47,24 @@ func (v *netConnView) SetDeadline(t time.Time) error {
 func (v *netConnView) SetReadDeadline(t time.Time) error  { return v.c.SetReadDeadline(t) }
 func (v *netConnView) SetWriteDeadline(t time.Time) error { return v.c.SetWriteDeadline(t) }
 
-// SetReadTimeout makes every later wait for incoming bytes time out after
-// d; zero removes the timeout. A deadline set with SetReadDeadline wins.
+// SetReadTimeout makes every wait for incoming bytes, one already blocked
+// included, time out after d; zero removes the timeout. A deadline set
+// with SetReadDeadline wins.
 func (v *netConnView) SetReadTimeout(d time.Duration) error {
 	if v.c.closed.Load() {
 		return ErrConnClosed
 	}
-	v.c.readTimeout.Store(int64(d))
-	return nil
+	return v.c.closedOr(v.c.rd.setTimeout(v.c.t, true, v.c.liveDeadlines, d))
 }
 
-// SetWriteTimeout makes every later frame write time out after d; zero
-// removes the timeout. A deadline set with SetWriteDeadline wins.
+// SetWriteTimeout makes every frame write, one already blocked included,
+// time out after d; zero removes the timeout. A deadline set with
+// SetWriteDeadline wins.
 func (v *netConnView) SetWriteTimeout(d time.Duration) error {
 	if v.c.closed.Load() {
 		return ErrConnClosed
 	}
-	v.c.writeTimeout.Store(int64(d))
-	return nil
+	return v.c.closedOr(v.c.wd.setTimeout(v.c.t, false, v.c.liveDeadlines, d))
 }
 
 // withReader runs f under the read lock if the Conn is still open.

@@ -190,6 +190,7 @@ func (t *socketTransport) fill(n int) error {
 		if err = t.raw.Read(t.waitRead); err == nil {
 			err = t.readRes
 		}
+		err = socketOpError(err, "read")
 		t.w += t.readN
 		if t.readN > 0 {
 			return nil
@@ -238,6 +239,7 @@ func (t *socketTransport) readDirect(p []byte, wait bool) (int, error) {
 		if err = t.raw.Read(t.tryRead); err == nil {
 			err = t.readRes
 		}
+		err = socketOpError(err, "read")
 		n, t.direct = t.readN, nil
 	}
 	if n == 0 && err != nil && isStreamEnd(err) {
@@ -304,6 +306,7 @@ func (t *socketTransport) Flush() error {
 		t.iov[0], t.iov[1] = t.out, t.big
 		t.bufs = t.iov[:]
 		_, err = t.bufs.WriteTo(t.conn)
+		err = socketOpError(err, "write")
 		t.iov[0], t.iov[1] = nil, nil
 	case len(t.out) > 0:
 		_, err = t.conn.Write(t.out)

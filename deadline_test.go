@@ -1,0 +1,289 @@
+package websocket_test
+
+import (
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/network"
+
+	"github.com/hertzws/websocket"
+)
+
+// A deadline set from another goroutine applies to a call already blocked,
+// as net.Conn's contract and gorilla's behaviour have it.
+
+const (
+	// wakeAfter is how long the blocked call runs before the other
+	// goroutine sets a deadline wakeAfter ahead.
+	wakeAfter = 100 * time.Millisecond
+	// wakeBound is how long a blocked call may take to return after the
+	// deadline before the test calls it stuck.
+	wakeBound = 3 * time.Second
+)
+
+// deadlineSetters are the ways a program sets a deadline on a Conn from
+// another goroutine; d is the time from now.
+var readDeadlineSetters = []struct {
+	name string
+	set  func(c *websocket.Conn, d time.Duration) error
+}{
+	{"SetReadDeadline", func(c *websocket.Conn, d time.Duration) error { return c.SetReadDeadline(time.Now().Add(d)) }},
+	{"NetConn.SetDeadline", func(c *websocket.Conn, d time.Duration) error { return c.NetConn().SetDeadline(time.Now().Add(d)) }},
+	{"NetConn.SetReadDeadline", func(c *websocket.Conn, d time.Duration) error {
+		return c.NetConn().SetReadDeadline(time.Now().Add(d))
+	}},
+	{"NetConn.SetReadTimeout", func(c *websocket.Conn, d time.Duration) error {
+		return c.NetConn().(network.Conn).SetReadTimeout(d)
+	}},
+}
+
+var writeDeadlineSetters = []struct {
+	name string
+	set  func(c *websocket.Conn, d time.Duration) error
+}{
+	{"SetWriteDeadline", func(c *websocket.Conn, d time.Duration) error { return c.SetWriteDeadline(time.Now().Add(d)) }},
+	{"NetConn.SetDeadline", func(c *websocket.Conn, d time.Duration) error { return c.NetConn().SetDeadline(time.Now().Add(d)) }},
+	{"NetConn.SetWriteDeadline", func(c *websocket.Conn, d time.Duration) error {
+		return c.NetConn().SetWriteDeadline(time.Now().Add(d))
+	}},
+	{"NetConn.SetWriteTimeout", func(c *websocket.Conn, d time.Duration) error {
+		return c.NetConn().(network.Conn).SetWriteTimeout(d)
+	}},
+}
+
+// blockedCallResult is what a blocked call returned and when.
+type blockedCallResult struct {
+	err     error
+	elapsed time.Duration // from the setting of the deadline
+}
+
+// wakeBlocked runs call, which must block, sets a deadline wakeAfter
+// ahead from this goroutine once call has run for wakeAfter, and returns
+// what call returned.
+func wakeBlocked(t *testing.T, c *websocket.Conn, set func(*websocket.Conn, time.Duration) error, call func() error) blockedCallResult {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- call() }()
+	select {
+	case err := <-done:
+		t.Fatalf("the call returned before any deadline was set: %v", err)
+	case <-time.After(wakeAfter):
+	}
+	setAt := time.Now()
+	if err := set(c, wakeAfter); err != nil {
+		t.Fatalf("setting the deadline: %v", err)
+	}
+	select {
+	case err := <-done:
+		return blockedCallResult{err: err, elapsed: time.Since(setAt)}
+	case <-time.After(wakeAfter + wakeBound):
+		_ = c.Close() // unblock the goroutine
+		<-done
+		t.Fatalf("the call is still blocked %v after its deadline", wakeBound)
+		return blockedCallResult{}
+	}
+}
+
+// checkTimeout asserts the shape of a timeout error and that it came no
+// earlier than the deadline.
+func checkTimeout(t *testing.T, r blockedCallResult, op string) {
+	t.Helper()
+	var oe *net.OpError
+	if !errors.As(r.err, &oe) {
+		t.Fatalf("error %v (%T) is not a *net.OpError", r.err, r.err)
+	}
+	if oe.Op != op {
+		t.Errorf("Op = %q, want %q (error %v)", oe.Op, op, r.err)
+	}
+	if !oe.Timeout() {
+		t.Errorf("Timeout() = false for %v", r.err)
+	}
+	if !errors.Is(r.err, os.ErrDeadlineExceeded) {
+		t.Errorf("errors.Is(%v, os.ErrDeadlineExceeded) = false", r.err)
+	}
+	var ne net.Error
+	if !errors.As(r.err, &ne) || !ne.Timeout() {
+		t.Errorf("%v is not a net.Error with Timeout", r.err)
+	}
+	// A deadline never fires early (5 ms for clock granularity).
+	if r.elapsed < wakeAfter-5*time.Millisecond {
+		t.Errorf("returned %v after the deadline was set %v ahead", r.elapsed, wakeAfter)
+	}
+}
+
+// TestDeadlineWakesBlockedServerRead: a handler blocked in ReadMessage
+// returns at a deadline another goroutine set.
+func TestDeadlineWakesBlockedServerRead(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, setter := range readDeadlineSetters {
+			setter := setter
+			t.Run(setter.name, func(t *testing.T) {
+				result := make(chan blockedCallResult, 1)
+				u := &websocket.HertzUpgrader{}
+				url := startHandler(t, tc, engineSettings{noHijackConnPool: true}, u, func(c *websocket.Conn) {
+					result <- wakeBlocked(t, c, setter.set, func() error {
+						_, _, err := c.ReadMessage()
+						return err
+					})
+				})
+				client := dialGorilla(t, url, nil)
+				defer client.Close()
+				select {
+				case r := <-result:
+					checkTimeout(t, r, "read")
+				case <-time.After(10 * time.Second):
+					t.Fatal("the handler never reported")
+				}
+			})
+		}
+	})
+}
+
+// TestDeadlineWakesBlockedServerWrite: a handler blocked writing to a peer
+// that does not read returns at a deadline another goroutine set.
+func TestDeadlineWakesBlockedServerWrite(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, setter := range writeDeadlineSetters {
+			setter := setter
+			t.Run(setter.name, func(t *testing.T) {
+				result := make(chan blockedCallResult, 1)
+				u := &websocket.HertzUpgrader{}
+				url := startHandler(t, tc, engineSettings{noHijackConnPool: true}, u, func(c *websocket.Conn) {
+					result <- wakeBlocked(t, c, setter.set, func() error {
+						return writeUntilBlocked(c)
+					})
+				})
+				// The client reads the handshake and nothing more.
+				client := rawUpgrade(t, strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/ws"))
+				defer client.Close()
+				select {
+				case r := <-result:
+					checkTimeout(t, r, "write")
+				case <-time.After(15 * time.Second):
+					t.Fatal("the handler never reported")
+				}
+			})
+		}
+	})
+}
+
+// writeUntilBlocked writes 64 KiB messages until a write fails; a peer that
+// does not read makes one block once the socket buffers are full. It stops
+// after 64 MiB, well beyond what loopback buffers hold.
+func writeUntilBlocked(c *websocket.Conn) error {
+	msg := make([]byte, 64<<10)
+	for i := 0; i < 1024; i++ {
+		if err := c.WriteMessage(websocket.BinaryMessage, msg); err != nil {
+			return err
+		}
+	}
+	return errors.New("64 MiB went out to a peer that reads nothing")
+}
+
+// rawUpgrade opens a WebSocket over TCP to addr's /ws and reads the 101,
+// then leaves the connection alone: it never reads again.
+func rawUpgrade(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		_ = tcp.SetReadBuffer(4096)
+	}
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+	if _, err := conn.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	// Read the response byte by byte, so that no frame byte is taken.
+	var head []byte
+	one := make([]byte, 1)
+	for !strings.HasSuffix(string(head), "\r\n\r\n") {
+		if _, err := conn.Read(one); err != nil {
+			t.Fatalf("reading the handshake response: %v (%q)", err, head)
+		}
+		head = append(head, one[0])
+		if len(head) > 4096 {
+			t.Fatalf("handshake response too long: %q", head)
+		}
+	}
+	if !strings.Contains(string(head), " 101 ") {
+		t.Fatalf("handshake answered %q", head)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return conn
+}
+
+// TestDeadlineWakesBlockedClientCalls: the same on a Dialer's connection,
+// reading from a server that sends nothing and writing to one that reads
+// nothing.
+func TestDeadlineWakesBlockedClientCalls(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	u := &websocket.HertzUpgrader{}
+	url := startHandler(t, transports[0], engineSettings{noHijackConnPool: true}, u, func(c *websocket.Conn) {
+		select {
+		case <-release:
+		case <-time.After(30 * time.Second):
+		}
+	})
+	dial := func(t *testing.T) *websocket.Conn {
+		c, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	for _, setter := range readDeadlineSetters {
+		setter := setter
+		t.Run("read/"+setter.name, func(t *testing.T) {
+			c := dial(t)
+			checkTimeout(t, wakeBlocked(t, c, setter.set, func() error {
+				_, _, err := c.ReadMessage()
+				return err
+			}), "read")
+		})
+	}
+	for _, setter := range writeDeadlineSetters {
+		setter := setter
+		t.Run("write/"+setter.name, func(t *testing.T) {
+			c := dial(t)
+			checkTimeout(t, wakeBlocked(t, c, setter.set, func() error {
+				return writeUntilBlocked(c)
+			}), "write")
+		})
+	}
+}
+
+// TestWriteDeadlinePassedWhileWaiting: a control write whose deadline
+// passes while another writer holds the connection reports the same
+// timeout shape.
+func TestWriteDeadlinePassedWhileWaiting(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		result := make(chan error, 1)
+		u := &websocket.HertzUpgrader{}
+		url := startHandler(t, tc, engineSettings{noHijackConnPool: true}, u, func(c *websocket.Conn) {
+			blocked := make(chan error, 1)
+			go func() { blocked <- writeUntilBlocked(c) }()
+			time.Sleep(300 * time.Millisecond) // the writer is stuck by now
+			result <- c.WriteControl(websocket.PingMessage, nil, time.Now().Add(50*time.Millisecond))
+			_ = c.Close()
+			<-blocked
+		})
+		client := rawUpgrade(t, strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/ws"))
+		defer client.Close()
+		select {
+		case err := <-result:
+			checkTimeout(t, blockedCallResult{err: err, elapsed: wakeAfter}, "write")
+		case <-time.After(10 * time.Second):
+			t.Fatal("the handler never reported")
+		}
+	})
+}
