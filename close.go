@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"encoding/binary"
 	"time"
 
 	"github.com/hertzws/websocket/frame"
@@ -25,11 +26,27 @@ const (
 )
 
 // FormatCloseMessage formats closeCode and text as a WebSocket close message
-// payload. An empty payload is returned for code CloseNoStatusReceived
-// (RFC 6455 §7.1.5: that code means "no code was sent"). A text longer than
-// the 123 bytes a close frame can carry is cut at a UTF-8 boundary.
+// payload: the code as two bytes, big-endian, then the text (RFC 6455
+// §5.5.1). For code CloseNoStatusReceived it returns an empty, non-nil
+// payload, as gorilla/websocket does: that code means "no code was sent"
+// and must not itself be sent (RFC 6455 §7.1.5). A text longer than the 123
+// bytes a close frame has room for is cut at a UTF-8 boundary, where
+// gorilla/websocket keeps it whole and WriteControl then refuses it.
 func FormatCloseMessage(closeCode int, text string) []byte {
-	return frame.AppendClosePayload(nil, frame.CloseCode(closeCode), text)
+	if closeCode == CloseNoStatusReceived {
+		return []byte{}
+	}
+	n := len(text)
+	if n > frame.MaxCloseReason {
+		n = frame.MaxCloseReason
+	}
+	// AppendClosePayload writes any code but 1005 as given and cuts the
+	// text; the code is written again below as the int it is, so that a
+	// value such as 1005+65536 comes out as its low 16 bits, as in
+	// gorilla/websocket, and not as an empty payload.
+	b := frame.AppendClosePayload(make([]byte, 0, 2+n), frame.CloseNormalClosure, text)
+	binary.BigEndian.PutUint16(b, uint16(closeCode))
+	return b
 }
 
 // SetCloseHandler sets the handler for close messages received from the

@@ -2,9 +2,8 @@ package websocket
 
 import (
 	"errors"
-	"fmt"
 	"net"
-	"strings"
+	"strconv"
 
 	"github.com/hertzws/websocket/frame"
 )
@@ -31,6 +30,7 @@ var (
 	errInvalidControlFrame     = errors.New("websocket: invalid control frame")
 	errBadWriteOpCode          = errors.New("websocket: bad write message type")
 	errWriterClosed            = errors.New("websocket: write to closed writer")
+	errWriterReentered         = errors.New("websocket: write to a message writer from inside its own ReadFrom")
 	errStaleReader             = errors.New("websocket: read from a message reader after NextReader was called again")
 	errInvalidCompressionLevel = errors.New("websocket: invalid compression level")
 )
@@ -48,6 +48,7 @@ type HandshakeError struct {
 	message string
 }
 
+// Error returns the reason the handshake failed.
 func (e HandshakeError) Error() string { return e.message }
 
 // connClosedError is ErrConnClosed: it reads well and unwraps to
@@ -76,15 +77,55 @@ type CloseError struct {
 	Text string
 }
 
+// Error returns "websocket: close ", the code, the code's name in
+// parentheses when it has one, and ": " and the text when there is a text.
+// The names are gorilla/websocket's, so that messages read the same, for
+// the codes it names ("websocket: close 1000 (normal)"); 1012, 1013 and
+// 1014, which it does not name, are named as in IANA's registry of close
+// codes (the one RFC 6455 §11.7 set up). Other codes have no name.
 func (e *CloseError) Error() string {
-	s := fmt.Sprintf("websocket: close %d", e.Code)
-	if name := frame.CloseCode(e.Code).String(); !strings.HasPrefix(name, "close code") {
+	s := "websocket: close " + strconv.Itoa(e.Code)
+	if name := closeCodeName(e.Code); name != "" {
 		s += " (" + name + ")"
 	}
 	if e.Text != "" {
 		s += ": " + e.Text
 	}
 	return s
+}
+
+// closeCodeName returns the name CloseError.Error gives code, or "".
+func closeCodeName(code int) string {
+	switch code {
+	case CloseNormalClosure:
+		return "normal"
+	case CloseGoingAway:
+		return "going away"
+	case CloseProtocolError:
+		return "protocol error"
+	case CloseUnsupportedData:
+		return "unsupported data"
+	case CloseNoStatusReceived:
+		return "no status"
+	case CloseAbnormalClosure:
+		return "abnormal closure"
+	case CloseInvalidFramePayloadData:
+		return "invalid payload data"
+	case ClosePolicyViolation:
+		return "policy violation"
+	case CloseMessageTooBig:
+		return "message too big"
+	case CloseMandatoryExtension:
+		return "mandatory extension missing"
+	case CloseInternalServerErr:
+		return "internal server error"
+	case CloseTLSHandshake:
+		return "TLS handshake error"
+	case CloseServiceRestart, CloseTryAgainLater, int(frame.CloseBadGateway):
+		// Registered after gorilla's list was written.
+		return frame.CloseCode(code).String()
+	}
+	return ""
 }
 
 // IsCloseError returns boolean indicating whether the error is a *CloseError

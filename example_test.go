@@ -146,7 +146,7 @@ func ExampleIsUnexpectedCloseError() {
 	}
 
 	// Output:
-	// false websocket: close 1000 (normal closure)
+	// false websocket: close 1000 (normal)
 	// false websocket: close 1001 (going away): tab closed
 	// true  websocket: close 1006 (abnormal closure): unexpected EOF
 	// true  session 42: websocket: close 1008 (policy violation): bad token
@@ -327,7 +327,7 @@ func ExampleDialer() {
 	// 101 Switching Protocols
 	// subprotocol: chat.v1
 	// chat.v1: hello
-	// true websocket: close 1000 (normal closure)
+	// true websocket: close 1000 (normal)
 }
 
 // Tune permessage-deflate on the server. The client here is this package's

@@ -25,13 +25,28 @@ type PreparedMessage struct {
 }
 
 // NewPreparedMessage returns an initialized PreparedMessage. The data is
-// copied, so the caller may reuse its slice. Only TextMessage and
-// BinaryMessage are accepted.
+// copied, so the caller may reuse its slice. Every message type is
+// accepted; a control message (CloseMessage, PingMessage, PongMessage)
+// carries at most 125 bytes (RFC 6455 §5.5), and a longer one is refused
+// here, as gorilla/websocket refuses it.
 func NewPreparedMessage(messageType int, data []byte) (*PreparedMessage, error) {
-	if messageType != TextMessage && messageType != BinaryMessage {
+	switch messageType {
+	case TextMessage, BinaryMessage:
+	case CloseMessage, PingMessage, PongMessage:
+		if len(data) > frame.MaxControlPayload {
+			return nil, errInvalidControlFrame
+		}
+	default:
 		return nil, errBadWriteOpCode
 	}
 	return &PreparedMessage{messageType: messageType, data: append([]byte(nil), data...)}, nil
+}
+
+// isControl reports whether the message is a control message, which goes
+// out between the frames of a data message and is never compressed
+// (RFC 6455 §5.4, RFC 7692 §6).
+func (pm *PreparedMessage) isControl() bool {
+	return frame.Opcode(pm.messageType).IsControl()
 }
 
 // form returns the message encoded as key asks, encoding it on first use.
@@ -61,7 +76,11 @@ func (pm *PreparedMessage) form(key preparedKey) (*preparedForm, error) {
 	return f, nil
 }
 
-// WritePreparedMessage writes prepared message into connection.
+// WritePreparedMessage writes prepared message into connection. It is safe
+// to call from any goroutine. A data message waits while a writer from
+// NextWriter is open, as WriteMessage does; a control message goes out
+// between its frames. A prepared close message counts as the close message
+// sent, as with WriteControl: later writes return ErrCloseSent.
 func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
 	one := [1]*PreparedMessage{pm} // stays on the stack: writePrepared keeps no reference
 	return c.writePrepared(one[:])
@@ -72,7 +91,9 @@ func (c *Conn) WritePreparedMessage(pm *PreparedMessage) error {
 // together: a server sends up to a few KiB of them with one system call.
 // A connection's queue of outgoing messages (a hub's writer for one
 // client, say) thus drains with fewer system calls than messages, which
-// also lets the kernel send them in fewer packets.
+// also lets the kernel send them in fewer packets. It stops at the first
+// message that fails, and at a close message: the messages after it
+// return ErrCloseSent, unsent.
 func (c *Conn) WritePreparedMessages(pms []*PreparedMessage) error {
 	return c.writePrepared(pms)
 }
@@ -82,12 +103,20 @@ func (c *Conn) WritePreparedMessages(pms []*PreparedMessage) error {
 const batchFlush = 4096
 
 func (c *Conn) writePrepared(pms []*PreparedMessage) error {
-	if err := c.acquire(c.msgLock); err != nil {
-		return err
+	// Data messages need the data side; a batch of control messages
+	// only, like WriteControl, does not wait for an open writer.
+	data := false
+	for _, pm := range pms {
+		if !pm.isControl() {
+			data = true
+			break
+		}
 	}
-	defer func() { <-c.msgLock }()
-	if c.closeSent.Load() {
-		return ErrCloseSent
+	if data {
+		if err := c.acquire(c.msgLock); err != nil {
+			return err
+		}
+		defer func() { <-c.msgLock }()
 	}
 	if err := c.acquire(c.frameLock); err != nil {
 		return err
@@ -95,8 +124,16 @@ func (c *Conn) writePrepared(pms []*PreparedMessage) error {
 	defer func() { <-c.frameLock }()
 	queued := 0
 	for _, pm := range pms {
+		if c.closeSent.Load() {
+			if queued > 0 {
+				if err := c.flushLocked(); err != nil {
+					return err
+				}
+			}
+			return ErrCloseSent
+		}
 		var key preparedKey
-		if c.compressing(len(pm.data)) {
+		if !pm.isControl() && c.compressing(len(pm.data)) {
 			d := c.compression.deflater
 			key = preparedKey{compressed: true, level: d.Level(), windowBits: d.WindowBits()}
 		}
@@ -128,6 +165,16 @@ func (c *Conn) writePrepared(pms []*PreparedMessage) error {
 		if key.compressed {
 			// The peer's window now holds this message and ours does not.
 			c.compression.deflater.ForgetContext()
+		}
+		if pm.messageType == CloseMessage {
+			// The close goes out now, and counts as sent once it has.
+			if err == nil && queued > 0 {
+				err = c.flushLocked()
+				queued = 0
+			}
+			if err == nil {
+				c.closeWasSent()
+			}
 		}
 		if err != nil {
 			return err

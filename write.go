@@ -2,6 +2,8 @@ package websocket
 
 import (
 	"io"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hertzws/websocket/frame"
@@ -9,21 +11,52 @@ import (
 
 // messageWriter is the io.WriteCloser NextWriter hands out. Like readers,
 // the Conn keeps two and alternates, so a writer costs no allocation and a
-// writer used after its Close is recognised by its sequence number.
+// writer used after its Close is recognised by its sequence number (until
+// its slot serves the message after next).
+//
+// mu is held for the length of every call on the writer, and by whoever
+// ends the message. NextWriter, which ends a message still open, so waits
+// for a call in progress on it (another goroutine's Write blocked on a slow
+// peer, say) to return: the frames of two messages never interleave
+// (RFC 6455 §5.4). No user code runs while mu is held: ReadFrom releases it
+// around every call into its source, and buffers go back to a BufferPool
+// after it is released.
 type messageWriter struct {
-	c      *Conn
+	mu sync.Mutex
+	c  *Conn
+	// slot is used in the Conn's own two writers only: once NextWriter
+	// has ended the message of the writer serving this slot, a new writer
+	// serves it (see endForNext), and slot points to that one.
+	slot atomic.Pointer[messageWriter]
+	writerState
+}
+
+// writerState is a writer's message. It is reset when the message ends.
+type writerState struct {
 	seq    uint32
 	opcode frame.Opcode // of the next frame: the message type, then continuation
 	rsv    byte         // RSV bits of the next frame: RSV1 on the first of a compressed message
-	buf    []byte       // bytes written but not yet framed
-	pooled *writeBuffer // where buf came from, when a BufferPool is used
-	own    *pooledBytes // where buf came from otherwise (the Conn's writeBuffers)
+	// control: a control message, sent as one frame of at most 125 bytes
+	// at Close (RFC 6455 §5.5).
+	control bool
+	buf     []byte       // bytes written but not yet framed
+	pooled  *writeBuffer // where buf came from, when a BufferPool is used
+	own     *pooledBytes // where buf came from otherwise (the Conn's writeBuffers)
 	// copyBuf, when set, is the large buffer ReadFrom switched buf to; it
-	// goes back to its pool (putCopyBuffer) at Close.
+	// goes back to its pool (putCopyBuffer) when the message ends.
 	copyBuf *pooledBytes
 	// deflater compresses the message when it goes out compressed; it
 	// belongs to the Conn and is ours while we hold msgLock.
 	deflater *frame.Deflater
+	// lent is set while ReadFrom waits in its source, which fills buf
+	// beyond its length. Whoever ends the message meanwhile (the source
+	// itself, through Close or NextWriter) sends buf up to its length and
+	// leaves the buffers to ReadFrom.
+	lent bool
+	// err, set when the message ended other than by Close or NextWriter
+	// (a control payload grown past 125 bytes), is what the writer's
+	// methods return from then on.
+	err error
 }
 
 // writeBuffer is what a Conn stores in a BufferPool: a pointer, so that Put
@@ -33,52 +66,188 @@ type writeBuffer struct{ b []byte }
 // NextWriter returns a writer for the next message to send. The writer's
 // Close method flushes the complete message to the network.
 //
-// There can be at most one open writer on a connection: NextWriter waits
-// until the previous writer is closed. Only TextMessage and BinaryMessage
-// are accepted; use WriteControl for control messages.
+// There can be at most one open writer on a connection. As in
+// gorilla/websocket, NextWriter closes the writer that is open when it is
+// called, if the application has not done so: the bytes buffered in it go
+// out as the final frame of its message, the new message follows (after
+// any whole message another goroutine was waiting to send), and the old
+// writer's methods fail from then on. A goroutine may thus call NextWriter
+// again without closing its writer, and never waits for itself.
+// If another goroutine is inside a call on the open writer (a Write blocked
+// on a slow peer, say), NextWriter waits for that call to return before it
+// closes the writer, so the frames of two messages never interleave
+// (RFC 6455 §5.4).
+//
+// Whose writer is open cannot be known, so NextWriter and the writers it
+// returns are for one goroutine at a time, as in gorilla/websocket: a
+// second goroutine's NextWriter ends the first one's message where it
+// stands. WriteMessage, WriteJSON and WritePreparedMessage, which are safe
+// from any goroutine, never close an open writer: they wait until it is
+// closed, and so must not be called by the goroutine that holds it before
+// it does (they would wait for ever; Close still wakes them). WriteControl,
+// and WriteMessage and WritePreparedMessage with a control message, do not
+// wait for it: control frames go out between the frames of a message.
+//
+// Every message type is accepted. A control message (CloseMessage,
+// PingMessage or PongMessage) goes out as one frame at Close and carries at
+// most 125 bytes (RFC 6455 §5.5): the Write that would take it past that
+// fails, as do the writer's later calls, and nothing is sent. A close
+// message sent this way counts as the close message sent, as with
+// WriteControl: later writes return ErrCloseSent.
 func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
-	if messageType != TextMessage && messageType != BinaryMessage {
+	control := false
+	switch messageType {
+	case TextMessage, BinaryMessage:
+	case CloseMessage, PingMessage, PongMessage:
+		control = true
+	default:
 		return nil, errBadWriteOpCode
 	}
-	if err := c.acquire(c.msgLock); err != nil {
-		return nil, err
-	}
-	if c.closeSent.Load() {
-		<-c.msgLock
-		return nil, ErrCloseSent
-	}
-	// writeSeq is odd while a writer is open and even between writers, so
-	// seq>>1 counts messages and picks the slot.
-	seq := c.writeSeq.Add(1)
-	w := &c.writers[(seq>>1)&1]
-	*w = messageWriter{c: c, seq: seq, opcode: frame.Opcode(messageType)}
-	if c.compressing(-1) {
-		w.deflater = c.compression.deflater
-		w.rsv = frame.Rsv1
-	}
-	if c.writeBufferPool != nil {
+	// The buffer is taken before any lock, so that a BufferPool's code
+	// never runs while one is held.
+	var st writerState
+	if control {
+		st.buf = make([]byte, 0, frame.MaxControlPayload)
+	} else if c.writeBufferPool != nil {
 		wb, _ := c.writeBufferPool.Get().(*writeBuffer)
 		if wb == nil || cap(wb.b) < c.writeBufferSize {
 			wb = &writeBuffer{b: make([]byte, 0, c.writeBufferSize)}
 		}
-		w.pooled = wb
-		w.buf = wb.b[:0]
+		st.pooled, st.buf = wb, wb.b[:0]
 	} else {
-		w.own = c.writeBuffers.get()
-		w.buf = w.own.b[:0]
+		st.own = c.writeBuffers.get()
+		st.buf = st.own.b[:0]
 	}
+	err := c.takeMessageLock()
+	if err == nil {
+		switch {
+		case c.closed.Load():
+			err = ErrConnClosed
+		case c.closeSent.Load():
+			err = ErrCloseSent
+		}
+		if err != nil {
+			<-c.msgLock
+		}
+	}
+	if err != nil {
+		if st.pooled != nil {
+			st.pooled.b = st.buf
+		}
+		c.putWriteBuffers(st.pooled, st.own, nil)
+		return nil, err
+	}
+	// writeSeq is odd while a writer is open and even between writers, so
+	// seq>>1 counts messages and picks the slot. It changes only for the
+	// holder of msgLock, which is now us. It moves on once the writer is
+	// ready, under w.mu, so that a NextWriter that finds it odd finds the
+	// writer ready too.
+	seq := c.writeSeq.Load() + 1
+	st.seq, st.opcode, st.control = seq, frame.Opcode(messageType), control
+	if !control && c.compressing(-1) {
+		st.deflater = c.compression.deflater
+		st.rsv = frame.Rsv1
+	}
+	w := c.writerFor(seq)
+	w.mu.Lock()
+	if w.c == nil {
+		w.c = c // once, before the writer is first handed out
+	}
+	w.writerState = st
+	c.writeSeq.Store(seq)
+	w.mu.Unlock()
 	return w, nil
+}
+
+// takeMessageLock acquires msgLock for NextWriter. If a writer is open when
+// it is called, its message is ended first. msgLock then goes to whoever
+// waited for it longest (a channel hands a released slot to a blocked
+// sender), so that a goroutine that keeps opening writers without closing
+// them does not starve the others' messages. A writer opened after the
+// call began is another goroutine's (this one is here): wait for it.
+func (c *Conn) takeMessageLock() error {
+	if c.closed.Load() {
+		return ErrConnClosed
+	}
+	select {
+	case c.msgLock <- struct{}{}:
+		return nil
+	default:
+	}
+	if seq := c.writeSeq.Load(); seq&1 == 1 {
+		c.endForNext(c.writerFor(seq), seq)
+	}
+	return c.acquire(c.msgLock)
+}
+
+// writerFor returns the writer that serves message seq's slot.
+func (c *Conn) writerFor(seq uint32) *messageWriter {
+	home := &c.writers[(seq>>1)&1]
+	if w := home.slot.Load(); w != nil {
+		return w
+	}
+	return home
+}
+
+// endForNext ends the message, for NextWriter, if w is still the open writer
+// with sequence number seq, as Close would: what is buffered goes out as its
+// final frame, and msgLock is released. The writer is also retired: a new
+// one serves its slot from now on, so that w, which its holder may still
+// call, can never write into a later message.
+func (c *Conn) endForNext(w *messageWriter, seq uint32) {
+	w.mu.Lock()
+	if w.seq != seq || c.writeSeq.Load() != seq {
+		w.mu.Unlock()
+		return // closed meanwhile
+	}
+	// An error here is the connection's (recorded by failWrite) or
+	// ErrCloseSent, both of which the next message meets again.
+	_ = w.finish()
+	c.writers[(seq>>1)&1].slot.Store(&messageWriter{c: c})
+	c.writeSeq.Add(1)
+	pooled, own, copyBuf := w.detach()
+	<-c.msgLock
+	w.mu.Unlock()
+	c.putWriteBuffers(pooled, own, copyBuf)
+}
+
+// usable reports why the writer's methods cannot be used, if they cannot.
+// The caller holds w.mu.
+func (w *messageWriter) usable() error {
+	switch {
+	case w.seq != w.c.writeSeq.Load():
+		return w.ended()
+	case w.lent:
+		return errWriterReentered
+	case w.c.closed.Load():
+		return ErrConnClosed // bytes buffered now could never be sent
+	}
+	return nil
+}
+
+// ended is the error of a call on a writer whose message has ended.
+func (w *messageWriter) ended() error {
+	if w.err != nil {
+		return w.err
+	}
+	return errWriterClosed
 }
 
 // Write buffers p, sending a frame each time the write buffer fills. A
 // write at least as large as the buffer goes out as a frame of its own
 // without being copied.
 func (w *messageWriter) Write(p []byte) (int, error) {
-	if w.seq != w.c.writeSeq.Load() {
-		return 0, errWriterClosed
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usable(); err != nil {
+		return 0, err
 	}
-	if w.c.closed.Load() {
-		return 0, ErrConnClosed // bytes buffered now could never be sent
+	if w.control {
+		if err := w.controlFits(len(p)); err != nil {
+			return 0, err
+		}
+		w.buf = append(w.buf, p...)
+		return len(p), nil
 	}
 	if w.deflater != nil {
 		return w.writeCompressed(p)
@@ -107,11 +276,20 @@ func (w *messageWriter) Write(p []byte) (int, error) {
 
 // WriteString is Write for a string.
 func (w *messageWriter) WriteString(s string) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usable(); err != nil {
+		return 0, err
+	}
+	if w.control {
+		if err := w.controlFits(len(s)); err != nil {
+			return 0, err
+		}
+		w.buf = append(w.buf, s...)
+		return len(s), nil
+	}
 	written := 0
 	for len(s) > 0 {
-		if w.seq != w.c.writeSeq.Load() {
-			return written, errWriterClosed
-		}
 		if w.c.closed.Load() {
 			return written, ErrConnClosed
 		}
@@ -138,16 +316,49 @@ func (w *messageWriter) WriteString(s string) (int, error) {
 	return written, nil
 }
 
-// releaseBuffer gives the writer's buffer back to the pool it came from.
-func (w *messageWriter) releaseBuffer() {
-	switch {
-	case w.pooled != nil:
-		w.pooled.b = w.buf[:0]
-		w.c.writeBufferPool.Put(w.pooled)
-	case w.own != nil:
-		w.c.writeBuffers.put(w.own)
+// controlFits checks that n more bytes keep a control message within the
+// 125 bytes of RFC 6455 §5.5. When they would not, the message ends unsent
+// and frees the connection for the next writer, and the writer's calls
+// return errInvalidControlFrame from then on. (gorilla/websocket reports
+// the same error from Close.) The caller holds w.mu.
+func (w *messageWriter) controlFits(n int) error {
+	if len(w.buf)+n <= frame.MaxControlPayload {
+		return nil
 	}
-	w.pooled, w.own = nil, nil
+	c := w.c
+	c.writeSeq.Add(1)
+	// A control writer's buffer is its own, not a pool's.
+	w.writerState = writerState{seq: w.seq, err: errInvalidControlFrame}
+	<-c.msgLock
+	return errInvalidControlFrame
+}
+
+// detach takes the writer's buffers from it, for the caller to give back
+// with putWriteBuffers once it holds no lock, unless ReadFrom has lent them
+// to its source: then ReadFrom gives them back. The caller holds w.mu.
+func (w *messageWriter) detach() (pooled *writeBuffer, own, copyBuf *pooledBytes) {
+	if w.lent {
+		return nil, nil, nil
+	}
+	pooled, own, copyBuf = w.pooled, w.own, w.copyBuf
+	if pooled != nil {
+		pooled.b = w.buf[:0]
+	}
+	w.pooled, w.own, w.copyBuf, w.buf = nil, nil, nil, nil
+	return pooled, own, copyBuf
+}
+
+// putWriteBuffers gives writer buffers back to the pools they came from.
+func (c *Conn) putWriteBuffers(pooled *writeBuffer, own, copyBuf *pooledBytes) {
+	if pooled != nil {
+		c.writeBufferPool.Put(pooled)
+	}
+	if own != nil {
+		c.writeBuffers.put(own)
+	}
+	if copyBuf != nil {
+		putCopyBuffer(copyBuf)
+	}
 }
 
 // ReadFrom's buffers come from pools of sizes minCopyBuffer to
@@ -195,27 +406,48 @@ func putCopyBuffer(pb *pooledBytes) {
 // each message as one frame, with one write. Other readers go out in
 // frames of 32 KiB. Either way there is no empty final frame, which Write
 // followed by Close would need.
+//
+// r may use the Conn while ReadFrom waits in it (its ping handler answers,
+// say): WriteControl, Close, and NextWriter, which ends this message with
+// what was read before, all work from there; writing to this writer from
+// there fails.
 func (w *messageWriter) ReadFrom(r io.Reader) (int64, error) {
-	if w.seq != w.c.writeSeq.Load() {
-		return 0, errWriterClosed
-	}
-	if w.c.closed.Load() {
-		return 0, ErrConnClosed
-	}
 	mr, _ := r.(*messageReader)
+	var known int64
+	if mr != nil {
+		known = mr.knownRemaining() // before w.mu: it takes the read lock
+	}
+	w.mu.Lock()
+	if err := w.usable(); err != nil {
+		w.mu.Unlock()
+		return 0, err
+	}
+	if w.control {
+		w.mu.Unlock()
+		return w.readControlFrom(r)
+	}
+	var pooled *writeBuffer
+	var own *pooledBytes
 	if w.copyBuf == nil {
 		// Switch to a large buffer, keeping what Write buffered so far:
 		// large enough for the whole message when r is a message whose
 		// length is known.
-		size := int64(len(w.buf))
-		if mr != nil {
-			size += mr.knownRemaining()
-		}
-		cb := copyBufferFor(size)
+		cb := copyBufferFor(int64(len(w.buf)) + known)
 		n := copy(cb.b, w.buf)
-		w.releaseBuffer()
+		pooled, own, _ = w.detach()
 		w.copyBuf, w.buf = cb, cb.b[:n]
 	}
+	total, err := w.copyFrom(r, mr)
+	w.mu.Unlock()
+	w.c.putWriteBuffers(pooled, own, nil)
+	return total, err
+}
+
+// copyFrom is ReadFrom's loop. w.mu is held on entry and on return, and is
+// released around every call into r, with the buffer lent: the message may
+// end meanwhile, and then the buffer is ours to give back.
+func (w *messageWriter) copyFrom(r io.Reader, mr *messageReader) (int64, error) {
+	seq := w.seq
 	var total int64
 	for idle := 0; ; {
 		if w.deflater != nil && len(w.buf) > 0 {
@@ -225,16 +457,39 @@ func (w *messageWriter) ReadFrom(r io.Reader) (int64, error) {
 			w.buf = w.buf[:0]
 		}
 		if len(w.buf) == cap(w.buf) {
-			if mr != nil && mr.atEOF() {
-				return total, nil // the buffer is the last frame: Close sends it
+			if mr != nil {
+				cb := w.copyBuf
+				w.lent = true
+				w.mu.Unlock()
+				eof := mr.atEOF()
+				w.mu.Lock()
+				if !w.openAs(seq) {
+					putCopyBuffer(cb)
+					return total, errWriterClosed
+				}
+				w.lent = false
+				if eof {
+					return total, nil // the buffer is the last frame: Close sends it
+				}
 			}
 			if err := w.flushFrame(w.buf, false); err != nil {
 				return total, err
 			}
 			w.buf = w.buf[:0]
 		}
-		n, err := r.Read(w.buf[len(w.buf):cap(w.buf)])
-		w.buf = w.buf[:len(w.buf)+n]
+		cb, buf := w.copyBuf, w.buf
+		w.lent = true
+		w.mu.Unlock()
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		w.mu.Lock()
+		if !w.openAs(seq) {
+			// r ended the message (Close, NextWriter) while it read:
+			// what it returned has no message to go to.
+			putCopyBuffer(cb)
+			return total, errWriterClosed
+		}
+		w.lent = false
+		w.buf = buf[:len(buf)+n]
 		total += int64(n)
 		switch {
 		case err == io.EOF:
@@ -256,36 +511,82 @@ func (w *messageWriter) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
+// openAs reports whether w still holds the open message with sequence
+// number seq. The caller holds w.mu.
+func (w *messageWriter) openAs(seq uint32) bool {
+	return w.seq == seq && w.c.writeSeq.Load() == seq
+}
+
+// readControlFrom is ReadFrom for a control message: r is read through a
+// small buffer of its own and written with Write, which enforces the limit.
+func (w *messageWriter) readControlFrom(r io.Reader) (int64, error) {
+	buf := make([]byte, frame.MaxControlPayload+1)
+	var total int64
+	for idle := 0; ; {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return total, werr
+			}
+			total += int64(n)
+			idle = 0
+		}
+		switch {
+		case err == io.EOF:
+			return total, nil
+		case err != nil:
+			return total, err
+		case n == 0:
+			if idle++; idle >= maxEmptyReads {
+				return total, io.ErrNoProgress
+			}
+		}
+	}
+}
+
 // maxEmptyReads is how many reads in a row may return nothing before
 // ReadFrom gives up on the reader.
 const maxEmptyReads = 100
 
-// Close sends the buffered bytes as the final frame of the message and
-// frees the connection for the next writer.
+// Close sends the buffered bytes as the final frame of the message (a
+// control message as its one frame) and frees the connection for the next
+// writer. Closing a writer again, or one whose message NextWriter already
+// ended, returns an error and sends nothing.
 func (w *messageWriter) Close() error {
 	c := w.c
+	w.mu.Lock()
 	if w.seq != c.writeSeq.Load() {
-		return errWriterClosed
+		err := w.ended()
+		w.mu.Unlock()
+		return err
 	}
-	var err error
+	err := w.finish()
+	c.writeSeq.Add(1) // this writer is now stale
+	pooled, own, copyBuf := w.detach()
+	w.writerState = writerState{seq: w.seq}
+	<-c.msgLock
+	w.mu.Unlock()
+	c.putWriteBuffers(pooled, own, copyBuf)
+	return err
+}
+
+// finish sends what ends the message: the final frame of a data message,
+// the one frame of a control message. The caller holds w.mu, and the
+// message holds msgLock.
+func (w *messageWriter) finish() error {
+	c := w.c
+	if w.control {
+		return c.WriteControl(int(w.opcode), w.buf, time.Time{})
+	}
 	if w.deflater != nil {
-		var last []byte
-		if last, err = w.deflater.Finish(); err == nil {
+		last, err := w.deflater.Finish()
+		if err == nil {
 			err = w.flushFrame(last, true)
 		}
 		w.deflater.EndMessage()
-	} else {
-		err = w.flushFrame(w.buf, true)
+		return err
 	}
-	c.writeSeq.Add(1) // this writer is now stale
-	if w.copyBuf != nil {
-		putCopyBuffer(w.copyBuf)
-	} else {
-		w.releaseBuffer()
-	}
-	*w = messageWriter{c: c, seq: w.seq}
-	<-c.msgLock
-	return err
+	return w.flushFrame(w.buf, true)
 }
 
 func (w *messageWriter) flushFrame(payload []byte, fin bool) error {
@@ -318,6 +619,11 @@ func (w *messageWriter) writeCompressed(p []byte) (int, error) {
 // WriteMessage is a helper method for getting a writer using NextWriter,
 // writing the message and closing the writer. A data message goes out as a
 // single frame; control messages are sent with WriteControl.
+//
+// It is safe to call from any goroutine. A data message waits while a
+// writer from NextWriter is open, until that writer is closed: WriteMessage
+// does not close it, unlike gorilla/websocket's, since the writer may be
+// another goroutine's (see NextWriter). A control message does not wait.
 func (c *Conn) WriteMessage(messageType int, data []byte) error {
 	switch messageType {
 	case TextMessage, BinaryMessage:
@@ -369,18 +675,25 @@ func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) er
 	}
 	err := c.writeFrameLocked(frame.Header{Fin: true, Opcode: frame.Opcode(messageType)}, data, deadlineNanos(deadline))
 	if messageType == CloseMessage && err == nil {
-		c.closeSent.Store(true)
-		c.closeIfHandshakeDone()
-		if !c.closed.Load() {
-			// Wait a bounded time for the peer's close (RFC 6455 §7.1.1).
-			time.AfterFunc(CloseHandshakeTimeout, func() {
-				if !c.closeReceived.Load() {
-					_ = c.Close()
-				}
-			})
-		}
+		c.closeWasSent()
 	}
 	return err
+}
+
+// closeWasSent records that a close frame has gone out, by whichever path:
+// no data frame may follow it (RFC 6455 §5.5.1), the TCP connection closes
+// if the peer's close came first, and otherwise the peer's close is awaited
+// for a bounded time (§7.1.1). The caller holds frameLock.
+func (c *Conn) closeWasSent() {
+	c.closeSent.Store(true)
+	c.closeIfHandshakeDone()
+	if !c.closed.Load() {
+		time.AfterFunc(CloseHandshakeTimeout, func() {
+			if !c.closeReceived.Load() {
+				_ = c.Close()
+			}
+		})
+	}
 }
 
 // maskChunk is how much of a client's payload is masked into the output
@@ -397,6 +710,12 @@ func (c *Conn) writeFrameLocked(h frame.Header, payload []byte, deadline int64) 
 	}
 	if c.writeErr != nil {
 		return c.writeErr
+	}
+	if !h.Opcode.IsControl() && c.closeSent.Load() {
+		// RFC 6455 §5.5.1: no data frame after a close frame. A message
+		// checked closeSent before it took frameLock, but a close may
+		// have gone out since, or while its writer was open.
+		return ErrCloseSent
 	}
 	if err := c.applyWriteDeadline(deadline); err != nil {
 		return c.failWrite(err)
