@@ -179,8 +179,15 @@ func addrNetwork(a net.Addr) string {
 // vectored write of the socket ("raw-read", "writev") to the "read" or
 // "write" a net.Conn reports, so that callers see one shape of timeout.
 func socketOpError(err error, op string) error {
+	if err == nil {
+		return nil // before oe, which escapes: a successful call allocates nothing
+	}
+	return renameOp(err, op)
+}
+
+func renameOp(err error, op string) error {
 	var oe *net.OpError
-	if err == nil || !errors.As(err, &oe) || oe.Op == op {
+	if !errors.As(err, &oe) || oe.Op == op {
 		return err
 	}
 	renamed := *oe
