@@ -26,7 +26,6 @@ var (
 	// ErrBadHandshake is returned when the opening handshake fails.
 	ErrBadHandshake = errors.New("websocket: bad handshake")
 
-	errWriteTimeout            = &timeoutError{}
 	errInvalidControlFrame     = errors.New("websocket: invalid control frame")
 	errBadWriteOpCode          = errors.New("websocket: bad write message type")
 	errWriterClosed            = errors.New("websocket: write to closed writer")
@@ -57,14 +56,6 @@ type connClosedError struct{}
 
 func (*connClosedError) Error() string { return "websocket: use of closed connection" }
 func (*connClosedError) Unwrap() error { return net.ErrClosed }
-
-// timeoutError is a net.Error reporting a deadline that passed while waiting
-// to write.
-type timeoutError struct{}
-
-func (*timeoutError) Error() string   { return "websocket: write timeout" }
-func (*timeoutError) Timeout() bool   { return true }
-func (*timeoutError) Temporary() bool { return true }
 
 // CloseError is returned by read methods when the peer sent a close message,
 // or, with Code CloseAbnormalClosure (1006), when the connection ended
