@@ -1,6 +1,7 @@
 package websocket_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/app/server"
 	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/frame"
 )
 
 // The tests in this file call every write method of a server Conn where it
@@ -1055,6 +1059,114 @@ func TestWriterOneStreamerManyWriters(t *testing.T) {
 		}
 		if err := s.result(t); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestWriterNoDataFrameAfterClose: once a close frame has gone out, no data
+// frame may follow it (RFC 6455 §5.5.1), not even the rest of a message
+// whose writer was open when the close was sent. The raw client sees every
+// frame the server sends until the TCP connection ends.
+func TestWriterNoDataFrameAfterClose(t *testing.T) {
+	cases := []struct {
+		name  string
+		steps func(c *websocket.Conn) error
+		want  []frame.Opcode
+	}{
+		{"WriteControlWhileWriterOpen", func(c *websocket.Conn) error {
+			w, err := c.NextWriter(websocket.BinaryMessage)
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write(make([]byte, 5000)); err != nil { // one frame goes out
+				return err
+			}
+			if err := c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, "bye"), time.Now().Add(wlGuard)); err != nil {
+				return err
+			}
+			if _, err := w.Write(make([]byte, 5000)); err != websocket.ErrCloseSent {
+				return fmt.Errorf("Write of a frame after the close: %v, want ErrCloseSent", err)
+			}
+			if err := w.Close(); err != websocket.ErrCloseSent {
+				return fmt.Errorf("Close of the writer after the close: %v, want ErrCloseSent", err)
+			}
+			return nil
+		}, []frame.Opcode{frame.OpBinary, frame.OpClose}},
+		{"CloseWriterWhileWriterOpen", func(c *websocket.Conn) error {
+			w, err := c.NextWriter(websocket.BinaryMessage)
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write(make([]byte, 5000)); err != nil {
+				return err
+			}
+			cw, err := c.NextWriter(websocket.CloseMessage) // ends the binary message first
+			if err != nil {
+				return err
+			}
+			if _, err := cw.Write(websocket.FormatCloseMessage(1000, "bye")); err != nil {
+				return err
+			}
+			if err := cw.Close(); err != nil {
+				return err
+			}
+			if err := c.WriteMessage(websocket.BinaryMessage, []byte("x")); err != websocket.ErrCloseSent {
+				return fmt.Errorf("WriteMessage after the close: %v, want ErrCloseSent", err)
+			}
+			return nil
+		}, []frame.Opcode{frame.OpBinary, frame.OpContinuation, frame.OpClose}},
+		{"PreparedCloseWhileWriterOpen", func(c *websocket.Conn) error {
+			pm, err := websocket.NewPreparedMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, "bye"))
+			if err != nil {
+				return err
+			}
+			w, err := c.NextWriter(websocket.TextMessage)
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write([]byte(strings.Repeat("t", 5000))); err != nil {
+				return err
+			}
+			if err := c.WritePreparedMessage(pm); err != nil { // a control message: no wait
+				return err
+			}
+			if err := w.Close(); err != websocket.ErrCloseSent {
+				return fmt.Errorf("Close of the writer after the close: %v, want ErrCloseSent", err)
+			}
+			return nil
+		}, []frame.Opcode{frame.OpText, frame.OpClose}},
+	}
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		for _, tt := range cases {
+			tt := tt
+			t.Run(tt.name, func(t *testing.T) {
+				result := make(chan error, 1)
+				u := &websocket.HertzUpgrader{}
+				addr := startServer(t, tc, engineSettings{}, func(h *server.Hertz) {
+					h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
+						_ = u.Upgrade(ctx, func(c *websocket.Conn) { result <- tt.steps(c) })
+					})
+				})
+				rc := rwDial(t, addr)
+				rc.handshake("/ws")
+				var got []frame.Opcode
+				for {
+					f, err := rc.tryReadFrame()
+					if err != nil {
+						if !rwIsClosed(err) {
+							t.Fatalf("after frames %v: %v", got, err)
+						}
+						break
+					}
+					got = append(got, f.h.Opcode)
+				}
+				if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+					t.Fatalf("frames %v, want %v", got, tt.want)
+				}
+				if err, ok := wlWithin(result); !ok || err != nil {
+					t.Fatalf("handler: ended=%v err=%v", ok, err)
+				}
+			})
 		}
 	})
 }
