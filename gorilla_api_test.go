@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -725,5 +726,45 @@ func TestGorillaJoinMessages(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestGorillaWriteControlPastDeadline: WriteControl with a deadline that has
+// already passed returns a timeout error without writing, as gorilla's
+// does, and the connection goes on; it used to hand the transport a
+// deadline in the past, whose failed write ended every later write.
+func TestGorillaWriteControlPastDeadline(t *testing.T) {
+	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+		s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
+			err := c.WriteControl(websocket.PingMessage, []byte("late"), time.Now().Add(-time.Second))
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				return fmt.Errorf("WriteControl past its deadline: %v, want a timeout", err)
+			}
+			if err := c.WriteControl(websocket.PingMessage, []byte("in time"), time.Now().Add(wlGuard)); err != nil {
+				return err
+			}
+			return c.WriteMessage(websocket.TextMessage, []byte("after"))
+		})
+		p := cl.dial(t, s.url, false)
+		var log gaControlLog
+		log.watch(p)
+		if err := s.result(t); err != nil {
+			t.Fatal(err)
+		}
+		wlExpect(t, p, websocket.TextMessage, "after")
+		if got := log.String(); got != "ping in time" {
+			t.Fatalf("client saw %q", got)
+		}
+	})
+	// gorilla's, for comparison: a timeout too.
+	err := func() error {
+		s := wlServe(t, transports[0], nil, func(c *websocket.Conn) error { return nil })
+		g := dialGorilla(t, s.url, nil)
+		return g.WriteControl(gorilla.PingMessage, nil, time.Now().Add(-time.Second))
+	}()
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("gorilla's WriteControl past its deadline: %v", err)
 	}
 }

@@ -656,6 +656,9 @@ func (c *Conn) WriteMessage(messageType int, data []byte) error {
 // 125 bytes (RFC 6455 §5.5). It may be called while a NextWriter is open:
 // the control frame goes out between the message's frames.
 //
+// A deadline that has already passed returns a timeout error at once and
+// sends nothing, as in gorilla/websocket; the connection stays usable.
+//
 // After a close message has been sent, further writes return ErrCloseSent.
 func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) error {
 	switch messageType {
@@ -665,6 +668,11 @@ func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) er
 	}
 	if len(data) > frame.MaxControlPayload {
 		return errInvalidControlFrame
+	}
+	if !deadline.IsZero() && !time.Now().Before(deadline) {
+		// Handing the transport a deadline in the past would fail the
+		// write there, and a failed write ends every later one.
+		return c.writeTimeoutError()
 	}
 	if err := c.acquireBefore(c.frameLock, deadline); err != nil {
 		return err
