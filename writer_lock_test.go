@@ -1170,3 +1170,118 @@ func TestWriterNoDataFrameAfterClose(t *testing.T) {
 		}
 	})
 }
+
+// wlPool is a BufferPool that writes to the Conn from Get and Put: no lock
+// of the write path is held while a BufferPool's code runs.
+type wlPool struct {
+	p    sync.Pool
+	conn atomic.Pointer[websocket.Conn]
+	errs chan error
+}
+
+func (p *wlPool) Get() interface{} {
+	if c := p.conn.Load(); c != nil {
+		p.report(c.WriteControl(websocket.PingMessage, []byte("get"), time.Now().Add(wlGuard)))
+	}
+	return p.p.Get()
+}
+
+func (p *wlPool) Put(v interface{}) {
+	if c := p.conn.Load(); c != nil {
+		p.report(c.WriteMessage(websocket.TextMessage, []byte("put")))
+	}
+	p.p.Put(v)
+}
+
+func (p *wlPool) report(err error) {
+	select {
+	case p.errs <- err:
+	default:
+	}
+}
+
+// wlMarshaler writes a message of its own while it is encoded, the first
+// time. (Built with the race detector, sonic encodes every value a second
+// time with encoding/json, to find races.)
+type wlMarshaler struct {
+	c    *websocket.Conn
+	once *sync.Once
+}
+
+func (m wlMarshaler) MarshalJSON() ([]byte, error) {
+	var err error
+	m.once.Do(func() { err = m.c.WriteMessage(websocket.TextMessage, []byte("from MarshalJSON")) })
+	if err != nil {
+		return nil, err
+	}
+	return []byte(`"marshaled"`), nil
+}
+
+// TestWriterUserCodeWrites: code of the application that the write path
+// calls (a BufferPool's Get and Put, a MarshalJSON method, handlers that
+// replace handlers) may write to the Conn, and raw bytes written through
+// NetConn go out while a writer is open: none of it runs under a lock it
+// needs.
+func TestWriterUserCodeWrites(t *testing.T) {
+	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+		pool := &wlPool{errs: make(chan error, 16)}
+		u := &websocket.HertzUpgrader{WriteBufferPool: pool}
+		s := wlServe(t, tc, u, func(c *websocket.Conn) error {
+			pool.conn.Store(c)
+			w, err := c.NextWriter(websocket.TextMessage) // Get pings
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write([]byte("x")); err != nil {
+				return err
+			}
+			// A ping frame, raw, between the open message's frames.
+			if _, err := c.NetConn().Write([]byte{0x89, 2, 'n', 'c'}); err != nil {
+				return fmt.Errorf("NetConn().Write with a writer open: %v", err)
+			}
+			if err := w.Close(); err != nil { // Put writes "put"
+				return err
+			}
+			pool.conn.Store(nil)
+			for i := 0; i < 2; i++ {
+				if err, ok := wlWithin(pool.errs); !ok || err != nil {
+					return fmt.Errorf("write from the BufferPool: ended=%v err=%v", ok, err)
+				}
+			}
+			if err := c.WriteJSON(wlMarshaler{c, new(sync.Once)}); err != nil {
+				return err
+			}
+			// A ping handler that replaces itself and writes.
+			c.SetPingHandler(func(d string) error {
+				c.SetPingHandler(nil)
+				_ = c.PingHandler()
+				return c.WriteMessage(websocket.TextMessage, []byte("handled "+d))
+			})
+			_, _, err = c.ReadMessage()
+			if code, _, ok := wlCloseCode(err); !ok || code != websocket.CloseNormalClosure {
+				return fmt.Errorf("read ended with %v", err)
+			}
+			return nil
+		})
+		p := cl.dial(t, s.url, false)
+		var log gaControlLog
+		log.watch(p)
+		wlExpect(t, p, websocket.TextMessage, "x")
+		wlExpect(t, p, websocket.TextMessage, "put")
+		wlExpect(t, p, websocket.TextMessage, "from MarshalJSON")
+		wlExpect(t, p, websocket.TextMessage, "\"marshaled\"\n")
+		if err := p.WriteControl(websocket.PingMessage, []byte("p"), time.Now().Add(wlGuard)); err != nil {
+			t.Fatal(err)
+		}
+		wlExpect(t, p, websocket.TextMessage, "handled p")
+		if err := p.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""), time.Now().Add(wlGuard)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.result(t); err != nil {
+			t.Fatal(err)
+		}
+		if got := log.String(); got != "ping get,ping nc" {
+			t.Fatalf("client saw %q", got)
+		}
+	})
+}
