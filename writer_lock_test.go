@@ -1285,3 +1285,48 @@ func TestWriterUserCodeWrites(t *testing.T) {
 		}
 	})
 }
+
+// TestWriterNextWriterFromAnotherGoroutine pins down the price of closing
+// the open writer without knowing whose it is: another goroutine's
+// NextWriter ends the first goroutine's message where it stands (whole
+// frames, a valid stream), and the first goroutine's next call on its writer
+// fails, so it knows. NextWriter is for one goroutine at a time.
+func TestWriterNextWriterFromAnotherGoroutine(t *testing.T) {
+	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+		s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
+			w, err := c.NextWriter(websocket.TextMessage)
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write([]byte("a1")); err != nil {
+				return err
+			}
+			other := make(chan error, 1)
+			go func() {
+				w2, err := c.NextWriter(websocket.TextMessage)
+				if err == nil {
+					if _, err = w2.Write([]byte("b")); err == nil {
+						err = w2.Close()
+					}
+				}
+				other <- err
+			}()
+			if err, ok := wlWithin(other); !ok || err != nil {
+				return fmt.Errorf("the other goroutine's NextWriter: ended=%v err=%v", ok, err)
+			}
+			if _, err := w.Write([]byte("a2")); err == nil {
+				return errors.New("Write on a writer another goroutine's NextWriter closed succeeded")
+			}
+			if err := w.Close(); err == nil {
+				return errors.New("Close of a writer another goroutine's NextWriter closed succeeded")
+			}
+			return nil
+		})
+		p := cl.dial(t, s.url, false)
+		if err := s.result(t); err != nil {
+			t.Fatal(err)
+		}
+		wlExpect(t, p, websocket.TextMessage, "a1")
+		wlExpect(t, p, websocket.TextMessage, "b")
+	})
+}
