@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sync"
 	"time"
@@ -43,6 +44,8 @@ type Dialer struct {
 	// provided error. If Proxy is nil or returns a nil *url.URL, no proxy is
 	// used. HTTP and HTTPS proxies are reached with CONNECT; user
 	// information in the proxy URL becomes Proxy-Authorization (basic).
+	// SOCKS5 proxies (socks5:// and socks5h://, RFC 1928) get the target's
+	// host name to resolve, and the URL's user and password (RFC 1929).
 	// Set it to http.ProxyFromEnvironment to honour HTTP_PROXY,
 	// HTTPS_PROXY and NO_PROXY.
 	Proxy func(*http.Request) (*url.URL, error)
@@ -53,7 +56,10 @@ type Dialer struct {
 	TLSClientConfig *tls.Config
 
 	// HandshakeTimeout specifies the duration for the handshake to complete,
-	// dialling included. Zero means no timeout beyond the context's.
+	// dialling, proxy and TLS included. Zero means no timeout beyond the
+	// context's; a negative value, as in gorilla/websocket, a deadline
+	// already passed, so that every dial fails with
+	// context.DeadlineExceeded.
 	HandshakeTimeout time.Duration
 
 	// ReadBufferSize and WriteBufferSize specify I/O buffer sizes in bytes.
@@ -114,12 +120,17 @@ func (d *Dialer) Dial(urlStr string, requestHeader http.Header) (*Conn, *http.Re
 
 // DialContext creates a new client connection. Use requestHeader to specify
 // the origin (Origin), subprotocols (Sec-WebSocket-Protocol) and cookies
-// (Cookie). The Host and Origin headers default to the URL's host; the
+// (Cookie). The Host header defaults to the URL's host; no Origin header is
+// sent unless requestHeader has one, as with gorilla/websocket (browsers
+// send one; a server's origin check accepts a request without it). The
 // headers of the handshake itself (Upgrade, Connection, Sec-WebSocket-Key,
 // Sec-WebSocket-Version, Sec-WebSocket-Extensions) may not be set.
 //
 // The context bounds dialling and the handshake, not the connection once
-// it is established.
+// it is established. An httptrace.ClientTrace in the context sees the
+// dial (GetConn, DNSStart and DNSDone, ConnectStart and ConnectDone,
+// GotConn), the TLS handshake (TLSHandshakeStart, TLSHandshakeDone), the
+// request (WroteHeaders, WroteRequest) and GotFirstResponseByte.
 //
 // If the WebSocket handshake fails, ErrBadHandshake (or an error wrapping
 // it that names the reason) is returned along with a non-nil
@@ -153,11 +164,12 @@ func (d *Dialer) DialContext(ctx context.Context, urlStr string, requestHeader h
 		return nil, nil, err
 	}
 
-	if d.HandshakeTimeout > 0 {
+	if d.HandshakeTimeout != 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, d.HandshakeTimeout)
 		defer cancel()
 	}
+	req = req.WithContext(ctx) // for WroteHeaders and WroteRequest
 	conn, err := d.dialConn(ctx, req)
 	if err != nil {
 		return nil, nil, err
@@ -206,15 +218,6 @@ func (d *Dialer) newRequest(u *url.URL, requestHeader http.Header, offer *client
 		}
 	}
 	offer.requestHeaders(req.Header.Set)
-	if req.Header.Get("Origin") == "" {
-		// The origin of a page at the URL's host, which a server's
-		// same-origin check accepts.
-		origin := "http://"
-		if u.Scheme == "https" {
-			origin = "https://"
-		}
-		req.Header.Set("Origin", origin+u.Host)
-	}
 	if d.Jar != nil {
 		for _, cookie := range d.Jar.Cookies(u) {
 			req.AddCookie(cookie)
@@ -236,22 +239,42 @@ func (d *Dialer) dialConn(ctx context.Context, req *http.Request) (net.Conn, err
 			return nil, err
 		}
 	}
-	if u.Scheme == "https" && proxyURL == nil && d.NetDialTLSContext != nil {
-		return d.NetDialTLSContext(ctx, "tcp", hostPort)
+	trace := httptrace.ContextClientTrace(ctx)
+	if trace != nil && trace.GetConn != nil {
+		trace.GetConn(hostPort)
 	}
-
 	var conn net.Conn
 	var err error
-	if proxyURL != nil {
+	switch {
+	case u.Scheme == "https" && proxyURL == nil && d.NetDialTLSContext != nil:
+		conn, err = d.NetDialTLSContext(ctx, "tcp", hostPort)
+	case proxyURL != nil:
 		conn, err = d.dialProxy(ctx, proxyURL, hostPort)
-	} else {
+	default:
 		conn, err = d.netDial(ctx, hostPort)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if u.Scheme == "https" {
-		return d.tlsClient(ctx, conn, u.Hostname(), false)
+	if trace != nil && trace.GotConn != nil {
+		trace.GotConn(httptrace.GotConnInfo{Conn: conn})
+	}
+	if u.Scheme == "https" && (proxyURL != nil || d.NetDialTLSContext == nil) {
+		if trace != nil && trace.TLSHandshakeStart != nil {
+			trace.TLSHandshakeStart()
+		}
+		tlsConn, err := d.tlsClient(ctx, conn, u.Hostname(), false)
+		if trace != nil && trace.TLSHandshakeDone != nil {
+			var state tls.ConnectionState
+			if tlsConn != nil {
+				state = tlsConn.ConnectionState()
+			}
+			trace.TLSHandshakeDone(state, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return tlsConn, nil
 	}
 	return conn, nil
 }
@@ -259,7 +282,7 @@ func (d *Dialer) dialConn(ctx context.Context, req *http.Request) (net.Conn, err
 // tlsClient runs the TLS handshake over conn with TLSClientConfig, naming
 // serverName unless the configuration names a server and override is
 // false. On failure conn is closed.
-func (d *Dialer) tlsClient(ctx context.Context, conn net.Conn, serverName string, override bool) (net.Conn, error) {
+func (d *Dialer) tlsClient(ctx context.Context, conn net.Conn, serverName string, override bool) (*tls.Conn, error) {
 	cfg := d.TLSClientConfig.Clone()
 	if cfg == nil {
 		cfg = &tls.Config{}
@@ -315,6 +338,11 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, req *http.Request
 		return nil, nil, ctxErr(ctx, err)
 	}
 	br := bufio.NewReaderSize(conn, readBufferSizeOrDefault(d.ReadBufferSize))
+	if trace := httptrace.ContextClientTrace(ctx); trace != nil && trace.GotFirstResponseByte != nil {
+		if _, err := br.Peek(1); err == nil {
+			trace.GotFirstResponseByte()
+		}
+	}
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
 		return nil, nil, ctxErr(ctx, err)

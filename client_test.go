@@ -823,7 +823,7 @@ func TestClientDialerTLS(t *testing.T) {
 		}
 	})
 
-	t.Run("origin-is-https", func(t *testing.T) {
+	t.Run("no-origin-by-default", func(t *testing.T) {
 		origins := make(chan string, 1)
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
 		addr := ctServe(t, "127.0.0.1:0", []config.Option{server.WithTransport(standard.NewTransporter), server.WithTLS(cfg)}, func(h *server.Hertz) {
@@ -834,8 +834,9 @@ func TestClientDialerTLS(t *testing.T) {
 		})
 		c, _ := ctDial(t, &websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pool}}, "wss://"+addr+"/ws", nil)
 		ctEcho(t, c, websocket.TextMessage, []byte("hi"))
-		if got := ctRecv(t, origins, "origin"); got != "https://"+addr {
-			t.Fatalf("Origin %q, want https://%s", got, addr)
+		// As gorilla's Dialer: no Origin unless the caller sets one.
+		if got := ctRecv(t, origins, "origin"); got != "" {
+			t.Fatalf("Origin %q, want none", got)
 		}
 	})
 
@@ -1084,9 +1085,14 @@ func TestClientDialerProxy(t *testing.T) {
 			if _, _, err := d.Dial(wsURL, nil); err == nil || !strings.Contains(err.Error(), "no proxy for you") {
 				t.Fatalf("error %v", err)
 			}
-			d.Proxy = http.ProxyURL(&url.URL{Scheme: "socks5", Host: "127.0.0.1:1"})
-			if _, _, err := d.Dial(wsURL, nil); err == nil || !strings.Contains(err.Error(), "socks5") {
+			d.Proxy = http.ProxyURL(&url.URL{Scheme: "socks4", Host: "127.0.0.1:1"})
+			if _, _, err := d.Dial(wsURL, nil); err == nil || !strings.Contains(err.Error(), "unsupported proxy scheme socks4") {
 				t.Fatalf("error %v, want an unsupported proxy scheme", err)
+			}
+			// A SOCKS5 proxy that is not there: the dial error.
+			d.Proxy = http.ProxyURL(&url.URL{Scheme: "socks5", Host: "127.0.0.1:1"})
+			if _, _, err := d.Dial(wsURL, nil); err == nil || !strings.Contains(err.Error(), "connection refused") {
+				t.Fatalf("error %v, want connection refused", err)
 			}
 		})
 	})
@@ -1258,8 +1264,8 @@ func TestClientDialerURLs(t *testing.T) {
 		c, _ := ctDial(t, &websocket.Dialer{}, "ws://"+addr+"/ws", nil)
 		ctEcho(t, c, websocket.TextMessage, []byte("v4"))
 		s := ctRecv(t, seen, "request")
-		if s.host != addr || s.origin != "http://"+addr {
-			t.Fatalf("Host %q, Origin %q; want %q and http://%s", s.host, s.origin, addr, addr)
+		if s.host != addr || s.origin != "" {
+			t.Fatalf("Host %q, Origin %q; want %q and none", s.host, s.origin, addr)
 		}
 	})
 
@@ -1275,8 +1281,8 @@ func TestClientDialerURLs(t *testing.T) {
 			c, _ := ctDial(t, &websocket.Dialer{}, "ws://"+addr+"/ws", nil)
 			ctEcho(t, c, websocket.TextMessage, []byte("v6"))
 			s := ctRecv(t, seen, "request")
-			if s.host != addr || s.origin != "http://"+addr {
-				t.Fatalf("%s: Host %q, Origin %q; want %q and http://%s", tc.name, s.host, s.origin, addr, addr)
+			if s.host != addr || s.origin != "" {
+				t.Fatalf("%s: Host %q, Origin %q; want %q and none", tc.name, s.host, s.origin, addr)
 			}
 			if ra := c.RemoteAddr().String(); ra != addr {
 				t.Fatalf("RemoteAddr %s", ra)
@@ -1317,8 +1323,8 @@ func TestClientDialerURLs(t *testing.T) {
 		}
 		ctRecv(t, seen, "request")
 
-		// The same-origin check of a default upgrader accepts the
-		// default Origin and refuses another.
+		// The same-origin check of a default upgrader accepts a request
+		// without Origin and refuses a foreign one.
 		addr2, _ := ctCaptureServer(t, "127.0.0.1:0", nil, &websocket.HertzUpgrader{}, nil)
 		ctDial(t, &websocket.Dialer{}, "ws://"+addr2+"/ws", nil)
 		h = http.Header{}

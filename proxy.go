@@ -9,13 +9,20 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"golang.org/x/net/proxy"
 )
 
 // dialProxy opens a tunnel to addr through an HTTP or HTTPS proxy with the
-// CONNECT method (RFC 9110 §9.3.6). User information in the proxy URL is
-// sent as basic Proxy-Authorization.
+// CONNECT method (RFC 9110 §9.3.6), or through a SOCKS5 proxy. User
+// information in the proxy URL is sent as basic Proxy-Authorization, or as
+// SOCKS5 username and password.
 func (d *Dialer) dialProxy(ctx context.Context, proxyURL *url.URL, addr string) (net.Conn, error) {
-	if proxyURL.Scheme != "http" && proxyURL.Scheme != "https" {
+	switch proxyURL.Scheme {
+	case "http", "https":
+	case "socks5", "socks5h":
+		return d.dialSOCKS5(ctx, proxyURL, addr)
+	default:
 		return nil, errors.New("websocket: unsupported proxy scheme " + proxyURL.Scheme)
 	}
 	conn, err := d.netDial(ctx, hostPortWithDefault(proxyURL))
@@ -69,4 +76,37 @@ func (d *Dialer) dialProxy(ctx context.Context, proxyURL *url.URL, addr string) 
 	stop()
 	_ = conn.SetDeadline(time.Time{})
 	return conn, nil
+}
+
+// dialSOCKS5 opens a connection to addr through a SOCKS5 proxy (RFC 1928),
+// with golang.org/x/net/proxy: the proxy is reached with the Dialer's own
+// dial function, the target's host name goes to the proxy to resolve (for
+// socks5:// as for socks5h://), and the URL's user and password are sent
+// with the username/password method (RFC 1929).
+func (d *Dialer) dialSOCKS5(ctx context.Context, proxyURL *url.URL, addr string) (net.Conn, error) {
+	dialer, err := proxy.FromURL(proxyURL, proxyForward{d})
+	if err != nil {
+		return nil, err
+	}
+	cd, ok := dialer.(proxy.ContextDialer)
+	if !ok {
+		return nil, errors.New("websocket: the SOCKS5 dialer cannot take a context")
+	}
+	conn, err := cd.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	return conn, nil
+}
+
+// proxyForward is how the SOCKS5 dialer reaches its proxy: through the
+// Dialer's NetDialContext or NetDial.
+type proxyForward struct{ d *Dialer }
+
+func (f proxyForward) Dial(network, addr string) (net.Conn, error) {
+	return f.DialContext(context.Background(), network, addr)
+}
+
+func (f proxyForward) DialContext(ctx context.Context, _, addr string) (net.Conn, error) {
+	return f.d.netDial(ctx, addr)
 }
