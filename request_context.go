@@ -61,22 +61,22 @@ type handedOverConn struct{ local, remote net.Addr }
 
 var _ network.Conn = handedOverConn{}
 
-func (c handedOverConn) LocalAddr() net.Addr                   { return c.local }
-func (c handedOverConn) RemoteAddr() net.Addr                  { return c.remote }
-func (handedOverConn) Read([]byte) (int, error)                { return 0, errHandedOver }
-func (handedOverConn) Write([]byte) (int, error)               { return 0, errHandedOver }
-func (handedOverConn) Close() error                            { return errHandedOver }
-func (handedOverConn) SetDeadline(time.Time) error             { return errHandedOver }
-func (handedOverConn) SetReadDeadline(time.Time) error         { return errHandedOver }
-func (handedOverConn) SetWriteDeadline(time.Time) error        { return errHandedOver }
-func (handedOverConn) SetReadTimeout(time.Duration) error      { return errHandedOver }
-func (handedOverConn) SetWriteTimeout(time.Duration) error     { return errHandedOver }
-func (handedOverConn) Peek(int) ([]byte, error)                { return nil, errHandedOver }
-func (handedOverConn) Skip(int) error                          { return errHandedOver }
-func (handedOverConn) Release() error                          { return nil }
-func (handedOverConn) Len() int                                { return 0 }
-func (handedOverConn) ReadByte() (byte, error)                 { return 0, errHandedOver }
-func (handedOverConn) ReadBinary(int) ([]byte, error)          { return nil, errHandedOver }
-func (handedOverConn) Malloc(int) ([]byte, error)              { return nil, errHandedOver }
-func (handedOverConn) WriteBinary([]byte) (int, error)         { return 0, errHandedOver }
-func (handedOverConn) Flush() error                            { return errHandedOver }
+func (c handedOverConn) LocalAddr() net.Addr               { return c.local }
+func (c handedOverConn) RemoteAddr() net.Addr              { return c.remote }
+func (handedOverConn) Read([]byte) (int, error)            { return 0, errHandedOver }
+func (handedOverConn) Write([]byte) (int, error)           { return 0, errHandedOver }
+func (handedOverConn) Close() error                        { return errHandedOver }
+func (handedOverConn) SetDeadline(time.Time) error         { return errHandedOver }
+func (handedOverConn) SetReadDeadline(time.Time) error     { return errHandedOver }
+func (handedOverConn) SetWriteDeadline(time.Time) error    { return errHandedOver }
+func (handedOverConn) SetReadTimeout(time.Duration) error  { return errHandedOver }
+func (handedOverConn) SetWriteTimeout(time.Duration) error { return errHandedOver }
+func (handedOverConn) Peek(int) ([]byte, error)            { return nil, errHandedOver }
+func (handedOverConn) Skip(int) error                      { return errHandedOver }
+func (handedOverConn) Release() error                      { return nil }
+func (handedOverConn) Len() int                            { return 0 }
+func (handedOverConn) ReadByte() (byte, error)             { return 0, errHandedOver }
+func (handedOverConn) ReadBinary(int) ([]byte, error)      { return nil, errHandedOver }
+func (handedOverConn) Malloc(int) ([]byte, error)          { return nil, errHandedOver }
+func (handedOverConn) WriteBinary([]byte) (int, error)     { return 0, errHandedOver }
+func (handedOverConn) Flush() error                        { return errHandedOver }
