@@ -359,12 +359,14 @@ func TestClientDialerFragmented(t *testing.T) {
 
 // TestClientDialerConcurrentWriters has several goroutines write on one
 // client Conn at once: every message must come back whole and, per writer,
-// in order.
+// in order. Streaming writers share a mutex, since NextWriter closes a
+// writer still open (as gorilla's does).
 func TestClientDialerConcurrentWriters(t *testing.T) {
 	const writers, perWriter = 8, 60
 	forEachTransport(t, func(t *testing.T, tc transportCase) {
 		wsURL := ctEchoServer(t, tc, nil)
 		c, _ := ctDial(t, &websocket.Dialer{}, wsURL, nil)
+		var streaming sync.Mutex
 		var wg sync.WaitGroup
 		errs := make(chan error, writers)
 		for w := 0; w < writers; w++ {
@@ -378,11 +380,13 @@ func TestClientDialerConcurrentWriters(t *testing.T) {
 					var err error
 					if i%3 == 0 {
 						var nw io.WriteCloser
+						streaming.Lock()
 						if nw, err = c.NextWriter(websocket.TextMessage); err == nil {
 							_, _ = io.WriteString(nw, body)
 							_, _ = io.WriteString(nw, pad)
 							err = nw.Close()
 						}
+						streaming.Unlock()
 					} else {
 						err = c.WriteMessage(websocket.TextMessage, []byte(body+pad))
 					}

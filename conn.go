@@ -67,9 +67,11 @@ type directReader interface {
 // ReadJSON and the io.Reader they return). WriteMessage, WriteControl,
 // WritePreparedMessage, WriteJSON, Close and the Set*Deadline methods are
 // safe to call from any number of goroutines at once. A writer returned by
-// NextWriter holds the data side of the connection until it is closed;
-// control frames (WriteControl, the automatic pong) may still go out between
-// its frames, as RFC 6455 §5.4 allows.
+// NextWriter holds the data side of the connection until it is closed, or
+// until the next NextWriter, which closes it as gorilla/websocket's does;
+// so NextWriter and its writers are for one goroutine at a time. Control
+// frames (WriteControl, the automatic pong) may still go out between its
+// frames, as RFC 6455 §5.4 allows.
 //
 // On the server a Conn lives inside the HertzHandler passed to Upgrade. When
 // the handler returns the connection is closed and every later use of the

@@ -44,7 +44,10 @@
 // WriteMessage, WriteJSON, WritePreparedMessage, WriteControl, Close and the
 // Set*Deadline methods are safe from any number of goroutines at once;
 // messages never interleave. A writer from NextWriter holds the data side
-// until its Close, while control frames still go out between its frames.
+// until its Close (other data writes wait), while control frames still go
+// out between its frames. As in gorilla/websocket, NextWriter closes a
+// writer still open, so NextWriter and its writers are for one goroutine
+// at a time.
 //
 // Control frames are handled by the reader. Pings, pongs and close messages
 // that arrive are processed inside the read methods, by the handlers set with

@@ -285,8 +285,15 @@ func serveHijacked(ctx *app.RequestContext, raw, hijacked network.Conn, cfg conn
 	_ = raw.SetWriteDeadline(time.Time{})
 
 	cfg.shutdown = socketShutdown(raw)
+	// Keepalive starts once the Conn is complete: its pings read the
+	// fields useStandardTransport sets.
+	keepAlive := cfg.keepAlive
+	cfg.keepAlive = 0
 	c := newConn(raw, frame.RoleServer, cfg, raw.LocalAddr(), raw.RemoteAddr())
 	useStandardTransport(c, raw)
+	if keepAlive > 0 {
+		c.startKeepAlive(keepAlive)
+	}
 	serve(c, live, handler)
 }
 
