@@ -221,27 +221,6 @@ func mxOursChat(conn *websocket.Conn) {
 	}
 }
 
-// mxOursCopy is io.Copy(ws, ws) with message boundaries: each message is
-// streamed back as one message of its own type.
-func mxOursCopy(conn *websocket.Conn) {
-	for {
-		mt, r, err := conn.NextReader()
-		if err != nil {
-			return
-		}
-		w, err := conn.NextWriter(mt)
-		if err != nil {
-			return
-		}
-		if _, err := io.Copy(w, r); err != nil {
-			return
-		}
-		if err := w.Close(); err != nil {
-			return
-		}
-	}
-}
-
 // mxOursServer serves this package's program, and the variants the
 // differences test needs, on one Hertz transport.
 type mxOursServer struct {
@@ -266,7 +245,7 @@ func startMxOursServer(t testing.TB, tc transportCase) *mxOursServer {
 		route("/echo", &s.upgrader, mxOursEcho)
 		route("/bytes", &s.upgrader, mxOursBytes)
 		route("/chat", &s.upgrader, mxOursChat)
-		route("/copy", &s.upgrader, mxOursCopy)
+		route("/copy", &s.upgrader, echoHandler) // io.Copy(ws, ws), message by message
 		route("/guarded", &s.guarded, mxOursEcho)
 		route("/small", &s.sealed, mxOursEcho)
 	})
