@@ -25,12 +25,14 @@ const (
 	wakeBound = 3 * time.Second
 )
 
-// deadlineSetters are the ways a program sets a deadline on a Conn from
+// deadlineSetter is one way a program sets a deadline on a Conn from
 // another goroutine; d is the time from now.
-var readDeadlineSetters = []struct {
+type deadlineSetter struct {
 	name string
 	set  func(c *websocket.Conn, d time.Duration) error
-}{
+}
+
+var readDeadlineSetters = []deadlineSetter{
 	{"SetReadDeadline", func(c *websocket.Conn, d time.Duration) error { return c.SetReadDeadline(time.Now().Add(d)) }},
 	{"NetConn.SetDeadline", func(c *websocket.Conn, d time.Duration) error { return c.NetConn().SetDeadline(time.Now().Add(d)) }},
 	{"NetConn.SetReadDeadline", func(c *websocket.Conn, d time.Duration) error {
@@ -41,10 +43,7 @@ var readDeadlineSetters = []struct {
 	}},
 }
 
-var writeDeadlineSetters = []struct {
-	name string
-	set  func(c *websocket.Conn, d time.Duration) error
-}{
+var writeDeadlineSetters = []deadlineSetter{
 	{"SetWriteDeadline", func(c *websocket.Conn, d time.Duration) error { return c.SetWriteDeadline(time.Now().Add(d)) }},
 	{"NetConn.SetDeadline", func(c *websocket.Conn, d time.Duration) error { return c.NetConn().SetDeadline(time.Now().Add(d)) }},
 	{"NetConn.SetWriteDeadline", func(c *websocket.Conn, d time.Duration) error {
