@@ -441,8 +441,7 @@ func TestNewClient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			//lint:ignore SA1019 NewClient is what ported gorilla code calls.
-			conn, resp, err := websocket.NewClient(netConn, u, http.Header{"X-Test": {c.name}}, 1024, 1024) //nolint:staticcheck
+			conn, resp, err := websocket.NewClient(netConn, u, http.Header{"X-Test": {c.name}}, 1024, 1024)
 			if resp == nil || resp.StatusCode != c.status {
 				t.Fatalf("%s: response %v, error %v", c.name, resp, err)
 			}
