@@ -3,8 +3,8 @@ package websocket_test
 import (
 	"errors"
 	"net"
+	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -114,58 +114,43 @@ func checkTimeout(t *testing.T, r blockedCallResult, op string) {
 	}
 }
 
-// TestDeadlineWakesBlockedServerRead: a handler blocked in ReadMessage
-// returns at a deadline another goroutine set.
-func TestDeadlineWakesBlockedServerRead(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		for _, setter := range readDeadlineSetters {
-			setter := setter
-			t.Run(setter.name, func(t *testing.T) {
-				result := make(chan blockedCallResult, 1)
-				u := &websocket.HertzUpgrader{}
-				url := startHandler(t, tc, engineSettings{noHijackConnPool: true}, u, func(c *websocket.Conn) {
-					result <- wakeBlocked(t, c, setter.set, func() error {
-						_, _, err := c.ReadMessage()
-						return err
-					})
-				})
-				client := dialGorilla(t, url, nil)
-				defer client.Close()
-				select {
-				case r := <-result:
-					checkTimeout(t, r, "read")
-				case <-time.After(10 * time.Second):
-					t.Fatal("the handler never reported")
-				}
-			})
-		}
-	})
+// blockedCalls are the calls a peer can leave blocked: a read from a peer
+// that sends nothing, a write to one that reads nothing. op is the Op of
+// the timeout error.
+var blockedCalls = []struct {
+	op      string
+	setters []deadlineSetter
+	call    func(c *websocket.Conn) error
+}{
+	{"read", readDeadlineSetters, func(c *websocket.Conn) error {
+		_, _, err := c.ReadMessage()
+		return err
+	}},
+	{"write", writeDeadlineSetters, writeUntilBlocked},
 }
 
-// TestDeadlineWakesBlockedServerWrite: a handler blocked writing to a peer
-// that does not read returns at a deadline another goroutine set.
-func TestDeadlineWakesBlockedServerWrite(t *testing.T) {
+// TestDeadlineWakesBlockedServerCalls: a handler blocked in ReadMessage, or
+// in WriteMessage to a peer that does not read, returns at a deadline
+// another goroutine set.
+func TestDeadlineWakesBlockedServerCalls(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		for _, setter := range writeDeadlineSetters {
-			setter := setter
-			t.Run(setter.name, func(t *testing.T) {
-				result := make(chan blockedCallResult, 1)
-				u := &websocket.HertzUpgrader{}
-				url := startHandler(t, tc, engineSettings{noHijackConnPool: true}, u, func(c *websocket.Conn) {
-					result <- wakeBlocked(t, c, setter.set, func() error {
-						return writeUntilBlocked(c)
+		for _, bc := range blockedCalls {
+			for _, setter := range bc.setters {
+				bc, setter := bc, setter
+				t.Run(bc.op+"/"+setter.name, func(t *testing.T) {
+					result := make(chan blockedCallResult, 1)
+					wsURL := startHandler(t, tc, engineSettings{noHijackConnPool: true}, &websocket.HertzUpgrader{}, func(c *websocket.Conn) {
+						result <- wakeBlocked(t, c, setter.set, func() error { return bc.call(c) })
 					})
+					silentPeer(t, wsURL)
+					select {
+					case r := <-result:
+						checkTimeout(t, r, bc.op)
+					case <-time.After(15 * time.Second):
+						t.Fatal("the handler never reported")
+					}
 				})
-				// The client reads the handshake and nothing more.
-				client := rawUpgrade(t, strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/ws"))
-				defer client.Close()
-				select {
-				case r := <-result:
-					checkTimeout(t, r, "write")
-				case <-time.After(15 * time.Second):
-					t.Fatal("the handler never reported")
-				}
-			})
+			}
 		}
 	})
 }
@@ -183,40 +168,20 @@ func writeUntilBlocked(c *websocket.Conn) error {
 	return errors.New("64 MiB went out to a peer that reads nothing")
 }
 
-// rawUpgrade opens a WebSocket over TCP to addr's /ws and reads the 101,
-// then leaves the connection alone: it never reads again.
-func rawUpgrade(t *testing.T, addr string) net.Conn {
+// silentPeer upgrades a connection to the server of wsURL (a ws://host/ws
+// URL) with the raw client and then neither sends nor reads: the server's
+// reads wait, and its writes block once the socket buffers are full.
+func silentPeer(t *testing.T, wsURL string) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	u, err := url.Parse(wsURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tcp, ok := conn.(*net.TCPConn); ok {
+	rc := rwDial(t, u.Host)
+	if tcp, ok := rc.c.(*net.TCPConn); ok {
 		_ = tcp.SetReadBuffer(4096)
 	}
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	req := "GET /ws HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-	if _, err := conn.Write([]byte(req)); err != nil {
-		t.Fatal(err)
-	}
-	// Read the response byte by byte, so that no frame byte is taken.
-	var head []byte
-	one := make([]byte, 1)
-	for !strings.HasSuffix(string(head), "\r\n\r\n") {
-		if _, err := conn.Read(one); err != nil {
-			t.Fatalf("reading the handshake response: %v (%q)", err, head)
-		}
-		head = append(head, one[0])
-		if len(head) > 4096 {
-			t.Fatalf("handshake response too long: %q", head)
-		}
-	}
-	if !strings.Contains(string(head), " 101 ") {
-		t.Fatalf("handshake answered %q", head)
-	}
-	_ = conn.SetDeadline(time.Time{})
-	return conn
+	rc.handshake("/ws")
 }
 
 // TestDeadlineWakesBlockedClientCalls: the same on a Dialer's connection,
@@ -226,14 +191,14 @@ func TestDeadlineWakesBlockedClientCalls(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	u := &websocket.HertzUpgrader{}
-	url := startHandler(t, transports[0], engineSettings{noHijackConnPool: true}, u, func(c *websocket.Conn) {
+	wsURL := startHandler(t, transports[0], engineSettings{noHijackConnPool: true}, u, func(c *websocket.Conn) {
 		select {
 		case <-release:
 		case <-time.After(30 * time.Second):
 		}
 	})
 	dial := func(t *testing.T) *websocket.Conn {
-		c, _, err := websocket.DefaultDialer.Dial(url, nil)
+		c, _, err := websocket.DefaultDialer.Dial(wsURL, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,7 +233,7 @@ func TestWriteDeadlinePassedWhileWaiting(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, tc transportCase) {
 		result := make(chan error, 1)
 		u := &websocket.HertzUpgrader{}
-		url := startHandler(t, tc, engineSettings{noHijackConnPool: true}, u, func(c *websocket.Conn) {
+		wsURL := startHandler(t, tc, engineSettings{noHijackConnPool: true}, u, func(c *websocket.Conn) {
 			blocked := make(chan error, 1)
 			go func() { blocked <- writeUntilBlocked(c) }()
 			time.Sleep(300 * time.Millisecond) // the writer is stuck by now
@@ -276,8 +241,7 @@ func TestWriteDeadlinePassedWhileWaiting(t *testing.T) {
 			_ = c.Close()
 			<-blocked
 		})
-		client := rawUpgrade(t, strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/ws"))
-		defer client.Close()
+		silentPeer(t, wsURL)
 		select {
 		case err := <-result:
 			checkTimeout(t, blockedCallResult{err: err, elapsed: wakeAfter}, "write")

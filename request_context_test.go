@@ -3,7 +3,6 @@ package websocket_test
 import (
 	"bufio"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app/server"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/frame"
 )
 
 // requestView is what a handler read from its RequestContext.
@@ -138,80 +138,46 @@ func TestRequestContextValidInHandler(t *testing.T) {
 // returns what the handler reported and the client's own address.
 func upgradeWithBody(t *testing.T, addr, id string) (requestView, string) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	// Runs on its own goroutine: errors go to t.Error, not t.Fatal, so
+	// the raw client's try* methods are used.
+	conn, err := net.DialTimeout("tcp", addr, rwIOTimeout)
 	if err != nil {
 		t.Error(err)
 		return requestView{}, ""
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	rc := &rwConn{t: t, addr: addr, c: conn, br: bufio.NewReader(conn)}
 	want := expectedView(id)
-	req := "GET /ws/" + want.Param + "?id=" + want.Query + " HTTP/1.1\r\n" +
-		"Host: " + addr + "\r\n" +
-		"Upgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
-		"Authorization: " + want.Header + "\r\n" +
-		"Cookie: session=" + want.Cookie + "\r\n" +
-		"X-Id: " + id + "\r\n" +
-		fmt.Sprintf("Content-Length: %d\r\n\r\n", len(want.Body)) + want.Body
-	if _, err := io.WriteString(conn, req); err != nil {
+	lines := append(rwUpgradeLines(),
+		"Authorization: "+want.Header,
+		"Cookie: session="+want.Cookie,
+		"X-Id: "+id,
+		fmt.Sprintf("Content-Length: %d", len(want.Body)))
+	req := append(rwRequest("GET", addr, "/ws/"+want.Param+"?id="+want.Query, lines), want.Body...)
+	if err := rc.tryWrite(req); err != nil {
 		t.Error(err)
 		return requestView{}, ""
 	}
-	br := bufio.NewReader(conn)
-	status, err := br.ReadString('\n')
-	if err != nil || !strings.Contains(status, " 101 ") {
-		t.Errorf("%s: handshake answered %q, %v", id, status, err)
+	if resp, err := rc.tryReadResponse(); err != nil || resp.status != 101 {
+		t.Errorf("%s: handshake answered %+v, %v", id, resp, err)
 		return requestView{}, ""
-	}
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			t.Error(err)
-			return requestView{}, ""
-		}
-		if line == "\r\n" {
-			break
-		}
 	}
 	// A frame right after the 101, as a client may send it, lands in the
 	// buffer Hertz read the request (and its body) into.
-	if _, err := conn.Write([]byte{0x81, 0x85, 1, 2, 3, 4, 'h' ^ 1, 'e' ^ 2, 'l' ^ 3, 'l' ^ 4, 'o' ^ 1}); err != nil {
+	if err := rc.tryWrite(rwMasked(true, frame.OpText, []byte("hello"))); err != nil {
 		t.Error(err)
 		return requestView{}, ""
 	}
-	payload, err := readServerText(br)
-	if err != nil {
-		t.Errorf("%s: reading the handler's report: %v", id, err)
+	f, err := rc.tryReadFrame()
+	if err != nil || f.h.Opcode != frame.OpText || !f.h.Fin {
+		t.Errorf("%s: reading the handler's report: %+v, %v", id, f.h, err)
 		return requestView{}, ""
 	}
 	var v requestView
-	if err := json.Unmarshal(payload, &v); err != nil {
-		t.Errorf("%s: %v in %q", id, err, payload)
+	if err := json.Unmarshal(f.payload, &v); err != nil {
+		t.Errorf("%s: %v in %q", id, err, f.payload)
 	}
 	return v, conn.LocalAddr().String()
-}
-
-// readServerText reads one unfragmented, unmasked text frame.
-func readServerText(r io.Reader) ([]byte, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
-		return nil, err
-	}
-	if h[0] != 0x81 {
-		return nil, fmt.Errorf("frame starts with %#x, want a final text frame", h[0])
-	}
-	n := int(h[1] & 0x7f)
-	if n == 126 {
-		var ext [2]byte
-		if _, err := io.ReadFull(r, ext[:]); err != nil {
-			return nil, err
-		}
-		n = int(binary.BigEndian.Uint16(ext[:]))
-	}
-	p := make([]byte, n)
-	_, err := io.ReadFull(r, p)
-	return p, err
 }
 
 // httpTraffic sends keep-alive POST requests with values of its own and
