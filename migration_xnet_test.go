@@ -426,16 +426,6 @@ func mxDialGorillaConn(wsURL string, header http.Header, writeBufferSize int) (*
 // The same traffic against both programs
 // ---------------------------------------------------------------------------
 
-func mxTypeName(mt int) string {
-	switch mt {
-	case websocket.TextMessage:
-		return "text"
-	case websocket.BinaryMessage:
-		return "binary"
-	}
-	return "type " + strconv.Itoa(mt)
-}
-
 // mxScript runs the client traffic on each endpoint of baseURL and returns
 // what the client saw. origin is the Origin header to send ("" for the
 // client's default).
@@ -461,7 +451,7 @@ func mxScript(kind mxClientKind, baseURL, origin string) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		transcript = append(transcript, mxTypeName(mt)+" "+strconv.Quote(string(data)))
+		transcript = append(transcript, ciTypeName(mt)+" "+strconv.Quote(string(data)))
 		return nil
 	}
 	steps := []struct {
