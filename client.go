@@ -101,6 +101,15 @@ type Dialer struct {
 	// closes the connection when nothing arrived during the interval after
 	// a ping, as HertzUpgrader.KeepAlive does. Zero turns it off.
 	KeepAlive time.Duration
+
+	// MessageTimeout is the longest one incoming message may take to
+	// arrive, as HertzUpgrader.MessageTimeout: zero means
+	// DefaultMessageTimeout, a negative value none.
+	MessageTimeout time.Duration
+
+	// WriteTimeout bounds every write, as HertzUpgrader.WriteTimeout: zero
+	// means DefaultWriteTimeout, a negative value none.
+	WriteTimeout time.Duration
 }
 
 // DefaultDialer is a dialer with all fields set to the default values: the
@@ -375,6 +384,8 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, req *http.Request
 		compression:        agreed,
 		compressionOptions: d.Compression,
 		keepAlive:          d.KeepAlive,
+		messageTimeout:     timeoutOrDefault(d.MessageTimeout, DefaultMessageTimeout),
+		writeTimeout:       timeoutOrDefault(d.WriteTimeout, DefaultWriteTimeout),
 	}
 	// Bytes the server sent right after its 101 are in br; the transport
 	// starts with them.

@@ -51,6 +51,15 @@ type ClientUpgrader struct {
 	// closes the connection when nothing arrived during the interval after
 	// a ping, as HertzUpgrader.KeepAlive does. Zero turns it off.
 	KeepAlive time.Duration
+
+	// MessageTimeout is the longest one incoming message may take to
+	// arrive, as HertzUpgrader.MessageTimeout: zero means
+	// DefaultMessageTimeout, a negative value none.
+	MessageTimeout time.Duration
+
+	// WriteTimeout bounds every write, as HertzUpgrader.WriteTimeout: zero
+	// means DefaultWriteTimeout, a negative value none.
+	WriteTimeout time.Duration
 }
 
 // PrepareRequest sets the headers of the opening handshake on req: Upgrade,
@@ -99,6 +108,8 @@ func (p *ClientUpgrader) UpgradeResponse(req *protocol.Request, resp *protocol.R
 		compression:        agreed,
 		compressionOptions: p.Compression,
 		keepAlive:          p.KeepAlive,
+		messageTimeout:     timeoutOrDefault(p.MessageTimeout, DefaultMessageTimeout),
+		writeTimeout:       timeoutOrDefault(p.WriteTimeout, DefaultWriteTimeout),
 	}
 	t := &hertzClientConn{Conn: conn, upgrade: resp.BodyStream()}
 	return newConn(t, frame.RoleClient, cfg, conn.LocalAddr(), conn.RemoteAddr()), nil

@@ -128,6 +128,14 @@ type Conn struct {
 	messageDone   bool // the final frame's payload has been consumed
 	messageText   bool
 	messageLen    int64 // wire bytes of the message so far
+	// messageTimeout bounds the arrival of a message; messageDeadline
+	// (Unix nanoseconds) is when the message being read must be whole, 0
+	// between messages.
+	messageTimeout  time.Duration
+	messageDeadline int64
+	// budget is the server-wide receive budget ReadMessage draws on, nil
+	// for none.
+	budget *receiveBudget
 	// Compressed messages (RFC 7692): messageCompressed is set by the
 	// first frame's RSV1, inflating while the inflater holds the message,
 	// messageOut counts the inflated bytes for the read limit.
@@ -180,6 +188,9 @@ func newConn(t transport, role frame.Role, cfg connConfig, local, remote net.Add
 	c.direct, _ = t.(directReader)
 	c.liveDeadlines = liveDeadlines(t)
 	c.readLimit.Store(cfg.readLimit)
+	c.messageTimeout = cfg.messageTimeout
+	c.budget = cfg.budget
+	c.wd.fallback = int64(cfg.writeTimeout)
 	c.rawPayload.c = c
 	c.compressionLevel.Store(DefaultCompressionLevel)
 	if cfg.compression != nil {

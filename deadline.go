@@ -38,6 +38,11 @@ type deadline struct {
 	timeout atomic.Int64
 	// applied is the deadline the transport has, in Unix nanoseconds.
 	applied atomic.Int64
+	// fallback (WriteTimeout, in nanoseconds; 0 for none) applies to every
+	// wait when neither at nor timeout is set. Set before the Conn is in
+	// use. fromFallback records that the transport's deadline came from it.
+	fallback     int64
+	fromFallback atomic.Bool
 }
 
 // want returns the deadline the next wait should have: override when not
@@ -52,13 +57,32 @@ func (dl *deadline) want(override int64) int64 {
 	if timeout := dl.timeout.Load(); timeout > 0 {
 		return time.Now().UnixNano() + timeout
 	}
+	if dl.fallback > 0 {
+		return time.Now().UnixNano() + dl.fallback
+	}
 	return 0
+}
+
+// byFallback reports whether a wait with this override has the fallback
+// deadline.
+func (dl *deadline) byFallback(override int64) bool {
+	return override == 0 && dl.fallback > 0 && dl.at.Load() == 0 && dl.timeout.Load() == 0
+}
+
+// fallbackStillGood reports whether the fallback deadline the transport
+// has (applied) is close enough to the one a wait would get now (want):
+// within an eighth of the fallback. Moving a socket's deadline costs more
+// than a write, so the deadline is moved only every fallback/8: a write
+// then has between 7/8 of the fallback and all of it.
+func (dl *deadline) fallbackStillGood(override, want, applied int64) bool {
+	return dl.byFallback(override) && dl.fromFallback.Load() && applied <= want && want-applied < dl.fallback/8
 }
 
 // beforeWait gives the transport the deadline for the wait about to start,
 // unless it has it already.
 func (dl *deadline) beforeWait(t transport, read bool, override int64) error {
-	if dl.want(override) == dl.applied.Load() {
+	want, applied := dl.want(override), dl.applied.Load()
+	if want == applied || dl.fallbackStillGood(override, want, applied) {
 		return nil // the common case: no deadline, or the one set already
 	}
 	dl.mu.Lock()
@@ -68,6 +92,7 @@ func (dl *deadline) beforeWait(t transport, read bool, override int64) error {
 		return nil
 	}
 	dl.applied.Store(d)
+	dl.fromFallback.Store(dl.byFallback(override))
 	return setTransportDeadline(t, read, d)
 }
 
@@ -84,6 +109,7 @@ func (dl *deadline) set(t transport, read, live bool, d int64) error {
 		d = dl.want(0) // the per-wait timeout, if any
 	}
 	dl.applied.Store(d)
+	dl.fromFallback.Store(dl.byFallback(0))
 	return setTransportDeadline(t, read, d)
 }
 
@@ -98,6 +124,7 @@ func (dl *deadline) setTimeout(t transport, read, live bool, timeout time.Durati
 	}
 	d := dl.want(0)
 	dl.applied.Store(d)
+	dl.fromFallback.Store(dl.byFallback(0))
 	return setTransportDeadline(t, read, d)
 }
 
@@ -117,8 +144,16 @@ func liveDeadlines(t transport) bool {
 
 // applyReadDeadline hands the transport the deadline for the next wait for
 // incoming bytes. It runs on the reading goroutine.
+// While a message is being received, its deadline (MessageTimeout) applies
+// when it is the earlier.
 func (c *Conn) applyReadDeadline() error {
-	return c.rd.beforeWait(c.t, true, 0)
+	var override int64
+	if md := c.messageDeadline; md != 0 {
+		if want := c.rd.want(0); want == 0 || md < want {
+			override = md
+		}
+	}
+	return c.rd.beforeWait(c.t, true, override)
 }
 
 // applyWriteDeadline hands the transport the deadline for the next write:

@@ -26,6 +26,12 @@ var (
 	// ErrBadHandshake is returned when the opening handshake fails.
 	ErrBadHandshake = errors.New("websocket: bad handshake")
 
+	// ErrReceiveBudget is returned by a read when the server-wide budget
+	// for messages being received (HertzUpgrader.ReceiveBudget) could not
+	// hold the rest of a message whose size was not known in advance. The
+	// peer has been sent close code 1013 (Try Again Later).
+	ErrReceiveBudget = errors.New("websocket: server receive budget exhausted")
+
 	errInvalidControlFrame     = errors.New("websocket: invalid control frame")
 	errBadWriteOpCode          = errors.New("websocket: bad write message type")
 	errWriterClosed            = errors.New("websocket: write to closed writer")
@@ -39,6 +45,19 @@ var (
 // before the connection was closed: 1002 for framing violations, 1007 for
 // invalid UTF-8 in a text message or close reason. Match it with errors.As.
 type ProtocolError = frame.ProtocolError
+
+// ErrMessageTimeout is returned by a read when a message did not arrive
+// whole within its MessageTimeout. The peer has been sent close code 1008
+// (Policy Violation). It is a net.Error whose Timeout method reports true.
+var ErrMessageTimeout error = &messageTimeoutError{}
+
+type messageTimeoutError struct{}
+
+func (*messageTimeoutError) Error() string {
+	return "websocket: message timeout: the peer did not send the whole message in time"
+}
+func (*messageTimeoutError) Timeout() bool   { return true }
+func (*messageTimeoutError) Temporary() bool { return false }
 
 // HandshakeError describes an error with the handshake from the peer.
 type HandshakeError struct {

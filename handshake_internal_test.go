@@ -63,34 +63,44 @@ func TestComputeAcceptKey(t *testing.T) {
 	}
 }
 
-func TestGrowTrustsAnnouncedLengthOnlySoFar(t *testing.T) {
+func TestNextMessageSizeFollowsWhatArrived(t *testing.T) {
+	const (
+		kib = 1 << 10
+		mib = 1 << 20
+	)
 	tests := []struct {
-		len, cap         int
-		remaining, limit int64
-		wantCap          int
+		name                      string
+		have, remaining, buffered int64
+		known                     bool
+		limit                     int64
+		wantSize, wantReserve     int64
+		wantStaged                bool
 	}{
-		{0, 0, 5, 0, 5},              // small message: exact
-		{0, 0, 0, 0, 512},            // unknown: a small start
-		{0, 0, 32 << 20, 0, 1 << 20}, // huge announcement: 1 MiB at first
-		{100, 100, 10, 0, 200},       // at least double
-		{1 << 20, 1 << 20, 15 << 20, 0, 2 << 20},
-		{100, 100, 10, 150, 150},                    // never past the read limit
-		{16 << 20, 16 << 20, 0, 32 << 20, 32 << 20}, // doubling stops at the limit
-		{0, 0, 0, 100, 100},
+		{"small announced message: exact", 0, 5, 5, true, 0, 5, 0, false},
+		{"announced up to the allowance: exact", 0, 32 * kib, 0, true, 0, 32 * kib, 0, false},
+		{"huge announcement, one byte: the allowance, nothing reserved", 0, 32*mib - 1, 1, true, 32 * mib, 32 * kib, 0, true},
+		{"staged buffers double with what arrived", 64 * kib, 32 * mib, 4 * kib, true, 0, 128 * kib, 32*mib + 64*kib, true},
+		{"exact once 1/16 has arrived", 2 * mib, 30 * mib, 0, true, 0, 32 * mib, 32 * mib, false},
+		{"buffered bytes count as arrived", 1 * mib, 16 * mib, 1 * mib, true, 0, 17 * mib, 17 * mib, false},
+		{"the last allowance of a big message: exact", 10 * mib, 32 * kib, 0, true, 0, 10*mib + 32*kib, 10*mib + 32*kib, false},
+		{"fragment: what is left of the frame", 0, 5, 0, false, 0, 5, 0, false},
+		{"between fragments: a small start", 0, 0, 0, false, 0, 512, 0, false},
+		{"big fragment: the allowance", 0, 32 * mib, 0, false, 0, 32 * kib, 0, false},
+		{"unknown size: at least double", 100, 10, 0, false, 0, 200, 0, false},
+		{"unknown size: never past the limit", 100, 10, 0, false, 150, 150, 0, false},
+		{"doubling stops at the limit", 16 * mib, 0, 0, false, 20 * mib, 20 * mib, 20 * mib, false},
+		{"just short of the limit: the limit", 16*mib + 16*kib, 0, 0, false, 32*mib + 64*kib, 32*mib + 64*kib, 32*mib + 64*kib, false},
 	}
 	for _, tt := range tests {
-		p := make([]byte, tt.len, tt.cap)
-		for i := range p {
-			p[i] = byte(i)
-		}
-		g := grow(p, tt.remaining, tt.limit)
-		if cap(g) != tt.wantCap || len(g) != tt.len {
-			t.Errorf("grow(len %d cap %d, remaining %d, limit %d): len %d cap %d, want len %d cap %d", tt.len, tt.cap, tt.remaining, tt.limit, len(g), cap(g), tt.len, tt.wantCap)
-		}
-		for i := range p {
-			if g[i] != p[i] {
-				t.Fatalf("grow lost byte %d", i)
+		t.Run(tt.name, func(t *testing.T) {
+			g := nextMessageSize(tt.have, tt.remaining, tt.known, tt.buffered, tt.limit)
+			if g.size != tt.wantSize || g.reserve != tt.wantReserve || g.staged != tt.wantStaged {
+				t.Errorf("nextMessageSize(have %d, remaining %d, known %v, buffered %d, limit %d) = %+v, want size %d reserve %d staged %v",
+					tt.have, tt.remaining, tt.known, tt.buffered, tt.limit, g, tt.wantSize, tt.wantReserve, tt.wantStaged)
 			}
-		}
+			if g.size < tt.have {
+				t.Errorf("size %d is below the %d bytes held", g.size, tt.have)
+			}
+		})
 	}
 }

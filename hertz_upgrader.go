@@ -90,11 +90,50 @@ type HertzUpgrader struct {
 
 	// KeepAlive, when above zero, pings each client every KeepAlive and
 	// closes a connection on which nothing at all (no pong, no message)
-	// arrived during the interval after a ping; its reads then return
+	// arrived during the interval after a ping, sending it close code 1001
+	// (Going Away) first, within a second; its reads then return
 	// ErrKeepAliveTimeout. This finds dead peers that vanished without a
 	// FIN or RST. Pongs are seen by the goroutine reading the connection,
 	// so the handler must keep reading. Zero (the default) turns it off.
 	KeepAlive time.Duration
+
+	// MessageTimeout is the longest one incoming message may take to
+	// arrive, from its first frame header to the last byte of its final
+	// frame. A peer that is slower is sent close code 1008 (Policy
+	// Violation) and the read returns ErrMessageTimeout. Zero means
+	// DefaultMessageTimeout (one minute); a negative value turns it off.
+	// Time between messages is not counted: see KeepAlive for idle peers.
+	MessageTimeout time.Duration
+
+	// WriteTimeout bounds every write on a connection: a message, or one
+	// frame of a NextWriter, that the peer has not taken within
+	// WriteTimeout fails with a timeout error (a net.Error whose Timeout
+	// method reports true) and the connection is closed. Zero means
+	// DefaultWriteTimeout (30 s); a negative value turns it off. A deadline
+	// set with SetWriteDeadline, or given to WriteControl, replaces it.
+	WriteTimeout time.Duration
+
+	// ReceiveBudget bounds the memory, in bytes, that all the connections
+	// of this upgrader hold at once for messages they are still receiving
+	// through ReadMessage (and ReadJSON, which uses it). Each connection
+	// receives up to receiveAllowance (32 KiB) of a message without
+	// drawing on the budget; past that, a message whose size is announced
+	// reserves its size before its buffer is allocated and, when the
+	// budget is spent, waits without reading its socket (TCP pushes back
+	// on the sender) until other messages are delivered. A message whose
+	// size is not announced (fragmented or compressed) reserves as it
+	// grows, and is refused with close code 1013 (Try Again Later) and
+	// ErrReceiveBudget if the budget runs out midway, since waiting while
+	// holding memory could leave every connection waiting on the others.
+	//
+	// Zero means a quarter of the machine's memory (of GOMEMLIMIT, when
+	// that is set, half), at least 128 MiB; a negative value turns the
+	// budget off. A budget smaller than ReadLimit caps the largest message
+	// a connection can receive at the budget.
+	ReceiveBudget int64
+
+	// budget is ReceiveBudget in force, made on first use.
+	budget receiveBudgetOnce
 
 	// live holds the connections being served, for Shutdown and
 	// Connections.
@@ -191,6 +230,9 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 		subprotocol:        subprotocol,
 		compressionOptions: u.Compression,
 		keepAlive:          u.KeepAlive,
+		messageTimeout:     timeoutOrDefault(u.MessageTimeout, DefaultMessageTimeout),
+		writeTimeout:       timeoutOrDefault(u.WriteTimeout, DefaultWriteTimeout),
+		budget:             u.budget.get(u.ReceiveBudget),
 	}
 	if u.EnableCompression {
 		// RFC 7692 §5: accept the first offer we can honour; offers we

@@ -51,7 +51,11 @@ func (c *Conn) keepAliveTick(ka *keepAlive) {
 	if ka.pinged && n == ka.seen {
 		// A dead peer (no FIN, no RST) or one that stopped talking:
 		// nothing, not even a pong, came back in a whole interval.
+		// Say why before dropping it (RFC 6455 §7.1.2 would have the
+		// close frame go out first); a peer that is gone costs at most
+		// closeWriteTimeout here, on the timer's goroutine.
 		ka.expired.Store(true)
+		_ = c.WriteControl(CloseMessage, FormatCloseMessage(CloseGoingAway, "keepalive timeout"), time.Now().Add(closeWriteTimeout))
 		_ = c.Close()
 		return
 	}

@@ -45,6 +45,23 @@ const (
 	// (RFC 6455 §7.1.1 lets the endpoint close once it has waited enough).
 	CloseHandshakeTimeout = 5 * time.Second
 
+	// DefaultMessageTimeout is how long one incoming message may take to
+	// arrive, from its first frame header to the last byte of its final
+	// frame, when MessageTimeout is zero: one minute. At the default read
+	// limit a peer must send a 32 MiB message at 560 KB/s at least; a peer
+	// that trickles a message more slowly (to keep a buffer pinned) is
+	// closed with 1008 (Policy Violation) and the read returns
+	// ErrMessageTimeout.
+	DefaultMessageTimeout = 60 * time.Second
+
+	// DefaultWriteTimeout bounds one write (a message, or one frame of a
+	// NextWriter) when WriteTimeout is zero: 30 seconds. A peer that stops
+	// reading makes writes block once the socket buffers are full; after
+	// this long the write fails with a timeout error and the connection is
+	// closed, so that no goroutine waits for ever on a peer that is gone or
+	// hostile.
+	DefaultWriteTimeout = 30 * time.Second
+
 	// closeWriteTimeout bounds how long the library itself waits to write a
 	// close frame (answering a peer's close or a protocol error), so a peer
 	// that stopped reading cannot hold a goroutine.
@@ -157,6 +174,15 @@ type connConfig struct {
 	// keepAlive is the ping interval, zero when keepalive is off.
 	keepAlive time.Duration
 
+	// messageTimeout bounds the arrival of one message, writeTimeout one
+	// write; zero for none.
+	messageTimeout time.Duration
+	writeTimeout   time.Duration
+
+	// budget is the server-wide budget ReadMessage's buffers draw from,
+	// nil for none (see receiveBudget).
+	budget *receiveBudget
+
 	// shutdown, when set, sends FIN at once where closing the transport
 	// does not (see socketShutdown).
 	shutdown func()
@@ -195,6 +221,18 @@ func readLimitOrDefault(v int64) int64 {
 		return DefaultReadLimit
 	}
 	return v
+}
+
+// timeoutOrDefault maps a timeout field to the value a Conn uses: zero
+// means def, a negative value means none (0).
+func timeoutOrDefault(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 func handshakeTimeoutOrDefault(d time.Duration) time.Duration {

@@ -155,42 +155,57 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 	return messageType, p, err
 }
 
-// readAll reads the rest of the message. The buffer is sized from the frame
-// headers, so a single-frame message costs one allocation, but an announced
-// length is trusted only up to 1 MiB beyond the bytes that really arrived:
-// a peer cannot make the server allocate a large buffer it never fills. The
-// buffer never grows past the read limit: a full buffer at the limit is
-// probed with one byte, which ends the message or breaks the limit.
+// readAll reads the rest of the message into a buffer the caller owns.
+//
+// The buffer follows the bytes that have arrived, never the size a frame
+// header announces: a peer that announces a large message and sends a few
+// bytes makes the server hold at most receiveAllowance more than it sent.
+// A message whose size is announced gets a buffer of exactly that size, at
+// once when it is small (up to receiveAllowance) and otherwise once
+// 1/exactFactor of it has arrived; until then its bytes go into pooled
+// buffers that double as they fill. A message whose size is not announced
+// (fragmented, or compressed) doubles with what has arrived. Past
+// receiveAllowance, the memory is taken from the receive budget (see
+// HertzUpgrader.ReceiveBudget) and given back when the message is
+// delivered. The buffer never grows past the read limit: a full buffer at
+// the limit is probed with one byte, which ends the message or breaks the
+// limit.
 func (r *messageReader) readAll() ([]byte, error) {
 	c := r.c
-	var p []byte
+	var mb messageBuffer
+	defer c.releaseMessageBuffer(&mb)
 	for {
-		buf := p[len(p):cap(p)]
+		buf := mb.p[len(mb.p):cap(mb.p)]
 		probing := false
 		if len(buf) == 0 {
 			// A buffer sized from the header is full exactly when the
 			// message ends: no need to grow it to learn of io.EOF.
 			if r.atEOF() {
-				return p, nil
+				return mb.owned(), nil
 			}
-			c.readMu.Lock()
-			remaining, limit := c.readRemaining, c.readLimit.Load()
-			c.readMu.Unlock()
-			if limit > 0 && int64(len(p)) >= limit {
-				buf, probing = c.probe[:], true
+			room, err := c.growMessage(&mb)
+			if err != nil {
+				return nil, c.failReadLocked(err)
+			}
+			if room {
+				buf = mb.p[len(mb.p):cap(mb.p)]
 			} else {
-				p = grow(p, remaining, limit)
-				buf = p[len(p):cap(p)]
+				buf, probing = c.probe[:], true
 			}
 		}
 		n, err := r.Read(buf)
 		if probing {
-			p = append(p, buf[:n]...)
+			if n > 0 && err == nil {
+				// The message goes on past the receive budget, which
+				// no message can exceed.
+				return nil, c.failReadLocked(errReadLimitExceeded)
+			}
+			mb.p = append(mb.p, buf[:n]...)
 		} else {
-			p = p[:len(p)+n]
+			mb.p = mb.p[:len(mb.p)+n]
 		}
 		if err == io.EOF {
-			return p, nil
+			return mb.owned(), nil
 		}
 		if err != nil {
 			return nil, err
@@ -198,34 +213,165 @@ func (r *messageReader) readAll() ([]byte, error) {
 	}
 }
 
-// grow returns p with room for at least the remaining bytes of the current
-// frame (up to 1 MiB more than p holds) and at least doubled, keeping its
-// contents, but with no more room than limit (when above zero) allows.
-func grow(p []byte, remaining, limit int64) []byte {
-	const trustAhead = 1 << 20
-	more := remaining
-	if more > trustAhead {
-		more = trustAhead
+// messageBuffer is the buffer readAll fills.
+type messageBuffer struct {
+	p []byte
+	// staged is p's pooled array while the message's announced size is
+	// not yet trusted; nil when p is the caller's.
+	staged *pooledBytes
+	// reserved is what the message has taken from the receive budget.
+	reserved int64
+}
+
+// owned returns the message: a buffer the caller owns.
+func (mb *messageBuffer) owned() []byte {
+	if mb.staged == nil {
+		return mb.p
 	}
-	if more < int64(cap(p)) {
-		more = int64(cap(p))
+	p := make([]byte, len(mb.p))
+	copy(p, mb.p)
+	return p
+}
+
+// releaseMessageBuffer gives back what readAll held: the pooled buffer and
+// the bytes taken from the receive budget.
+func (c *Conn) releaseMessageBuffer(mb *messageBuffer) {
+	if mb.staged != nil {
+		bytePoolFor(len(mb.staged.b)).put(mb.staged)
+		mb.staged = nil
+	}
+	if mb.reserved > 0 {
+		c.budget.give(mb.reserved)
+		mb.reserved = 0
+	}
+}
+
+// growMessage makes room in mb for more of the message being read. It
+// reports false, with no error, when the buffer is at the read limit (or
+// the receive budget, when that is smaller): the caller then probes one
+// byte.
+func (c *Conn) growMessage(mb *messageBuffer) (bool, error) {
+	c.readMu.Lock()
+	have := int64(len(mb.p))
+	remaining := c.readRemaining
+	// The rest of the message is announced when the frame being read is
+	// the last and the bytes are not compressed.
+	known := !c.fragmented && !c.messageCompressed
+	buffered := int64(c.t.Len())
+	limit := c.readLimit.Load()
+	c.readMu.Unlock()
+	if b := c.budget; b != nil && (limit <= 0 || b.limit < limit) {
+		limit = b.limit
+	}
+	if limit > 0 && have >= limit {
+		return false, nil
+	}
+	if known && limit > 0 && have+remaining > limit {
+		return false, errReadLimitExceeded // larger than the budget
+	}
+	g := nextMessageSize(have, remaining, known, buffered, limit)
+	if err := c.reserveMessageMemory(mb, g.reserve); err != nil {
+		return false, err
+	}
+	var grown []byte
+	var staged *pooledBytes
+	if g.staged && isPowerOfTwo(g.size) {
+		staged = bytePoolFor(int(g.size)).get()
+		grown = staged.b[:len(mb.p)]
+	} else {
+		grown = make([]byte, len(mb.p), g.size)
+	}
+	copy(grown, mb.p)
+	if mb.staged != nil {
+		bytePoolFor(len(mb.staged.b)).put(mb.staged)
+	}
+	mb.p, mb.staged = grown, staged
+	return true, nil
+}
+
+// reserveMessageMemory takes from the receive budget what a message whose
+// buffer may reach reserve bytes needs beyond receiveAllowance and what it
+// took already. A message holding none of the budget waits for it (without
+// reading, so TCP pushes back on the peer) until the message deadline; one
+// that holds some is refused instead, since connections waiting while they
+// hold memory could wait for each other for ever.
+func (c *Conn) reserveMessageMemory(mb *messageBuffer, reserve int64) error {
+	need := reserve - receiveAllowance - mb.reserved
+	if c.budget == nil || need <= 0 {
+		return nil
+	}
+	if mb.reserved == 0 {
+		if err := c.budget.take(need, c.done, c.messageDeadline); err != nil {
+			return err
+		}
+	} else if !c.budget.tryTake(need) {
+		return errBudgetExhausted
+	}
+	mb.reserved += need
+	return nil
+}
+
+// messageGrowth is how readAll's buffer grows: to size bytes, in a pooled
+// buffer when staged, having reserved room for reserve bytes.
+type messageGrowth struct {
+	size    int64
+	staged  bool
+	reserve int64
+}
+
+// nextMessageSize decides how a full buffer of have bytes grows. remaining
+// is what the current frame still holds, buffered what the transport has
+// received and not yet handed over, known whether the rest of the message
+// is exactly remaining (a final, uncompressed frame).
+func nextMessageSize(have, remaining int64, known bool, buffered, limit int64) messageGrowth {
+	g := messageGrowthFor(have, remaining, known, buffered, limit)
+	if g.size <= receiveAllowance {
+		// Within the allowance nothing is reserved: a peer must send
+		// that much before its message holds any of the budget.
+		g.reserve = 0
+	}
+	return g
+}
+
+func messageGrowthFor(have, remaining int64, known bool, buffered, limit int64) messageGrowth {
+	if known {
+		total := have + remaining
+		arrived := have + buffered
+		if arrived > total {
+			arrived = total
+		}
+		if remaining <= receiveAllowance || total <= exactFactor*arrived {
+			return messageGrowth{size: total, reserve: total}
+		}
+		size := 2 * have
+		if size < have+receiveAllowance {
+			size = have + receiveAllowance
+		}
+		return messageGrowth{size: size, staged: true, reserve: total}
+	}
+	// Grow with what arrived: by what is left of this frame, up to
+	// receiveAllowance, and at least double.
+	more := remaining
+	if more > receiveAllowance {
+		more = receiveAllowance
+	}
+	if more < have {
+		more = have
 	}
 	if more == 0 {
 		more = 512 // between frames: the next size is not known yet
 	}
-	size := int64(cap(p)) + more
-	if limit > 0 && size > limit {
-		size = limit
-	} else if limit > 0 && more != remaining && limit-size < size/2 {
-		// A guessed size just short of the limit would force one more
-		// whole copy for the last few bytes (32 MiB copied to add 32 KiB,
-		// both buffers live at once): take the limit now.
+	size := have + more
+	if limit > 0 && (size > limit || limit-size < size/2) {
+		// Past the limit, or so close to it that one more step would
+		// copy the whole buffer for the last few bytes, with both
+		// copies live at once: take the limit now.
 		size = limit
 	}
-	grown := make([]byte, len(p), size)
-	copy(grown, p)
-	return grown
+	return messageGrowth{size: size, reserve: size}
 }
+
+func isPowerOfTwo(n int64) bool { return n > 0 && n&(n-1) == 0 }
 
 // nextDataFrame reads frame headers until a data frame, handling the control
 // frames in between, and sets up the read state for its payload. The
@@ -252,6 +398,9 @@ func (c *Conn) nextDataFrame() (frame.Header, error) {
 
 		// RFC 6455 §10.4: limit the message size before reading a byte of it.
 		if h.Opcode != frame.OpContinuation {
+			if c.messageTimeout > 0 {
+				c.messageDeadline = time.Now().Add(c.messageTimeout).UnixNano()
+			}
 			c.messageLen = 0
 			c.messageText = h.Opcode == frame.OpText
 			c.messageCompressed = h.Rsv&frame.Rsv1 != 0
@@ -387,6 +536,7 @@ func (c *Conn) endFrameIfEmpty() error {
 		return nil
 	}
 	c.messageDone = true
+	c.messageDeadline = 0
 	if c.messageText && !c.messageCompressed && !c.utf8.Complete() {
 		return errInvalidUTF8
 	}
@@ -463,6 +613,14 @@ func (c *Conn) failRead(err error) error {
 	case err == errReadLimitExceeded:
 		c.failConnection(CloseMessageTooBig, "message too big")
 		err = ErrReadLimit
+	case err == errBudgetExhausted:
+		c.failConnection(CloseTryAgainLater, "server busy: receive budget exhausted")
+		err = ErrReceiveBudget
+	case err == errBudgetDeadline || c.messageTimedOut(err):
+		// The peer is too slow to be holding a message buffer; it may
+		// still be reading, so tell it why.
+		c.failConnection(ClosePolicyViolation, "message timeout")
+		err = ErrMessageTimeout
 	case c.closed.Load():
 		var ce *CloseError
 		switch {
@@ -484,6 +642,29 @@ func (c *Conn) failRead(err error) error {
 		c.endInflate()
 	}
 	return err
+}
+
+// failReadLocked is failRead for a caller that does not hold readMu.
+func (c *Conn) failReadLocked(err error) error {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	if c.readErr != nil {
+		return c.readErr
+	}
+	return c.failRead(err)
+}
+
+// messageTimedOut reports whether err is a read that timed out at the
+// message deadline, rather than at a deadline the application set.
+func (c *Conn) messageTimedOut(err error) bool {
+	md := c.messageDeadline
+	if md == 0 || time.Now().UnixNano() < md {
+		return false
+	}
+	if at := c.rd.at.Load(); at != 0 && at < md {
+		return false
+	}
+	return isTimeout(err)
 }
 
 // saturatingDouble returns 2n, or the largest int64 if that overflows.

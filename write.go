@@ -1,7 +1,9 @@
 package websocket
 
 import (
+	"errors"
 	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -821,12 +823,26 @@ func (c *Conn) flushLocked() error {
 
 // failWrite records a transport write error: a frame may have been cut, so
 // the stream can no longer be trusted and every later write fails too.
+//
+// A write that timed out at the WriteTimeout (no deadline of the
+// application's in force) closes the connection: a peer that has not read
+// for that long is gone or hostile, and the goroutines reading and writing
+// for it should end.
 func (c *Conn) failWrite(err error) error {
 	if c.closed.Load() {
 		err = ErrConnClosed
 	}
 	c.writeErr = err
+	if c.wd.fromFallback.Load() && isTimeout(err) {
+		_ = c.Close()
+	}
 	return err
+}
+
+// isTimeout reports whether err is a net.Error that timed out.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // closeIfHandshakeDone closes the TCP connection once close frames have gone
