@@ -361,3 +361,38 @@ func TestKeepAliveTimeoutSendsCloseFrame(t *testing.T) {
 		t.Fatal("no close frame after 10 frames")
 	})
 }
+
+// TestDialerWriteTimeout: the client's WriteTimeout ends writes to a
+// server that stopped reading, and closes the connection.
+func TestDialerWriteTimeout(t *testing.T) {
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		stop := make(chan struct{})
+		u := &websocket.HertzUpgrader{}
+		addr := hostileServe(t, tc, u, func(c *websocket.Conn) {
+			<-stop // never reads
+		})
+		defer close(stop)
+		d := websocket.Dialer{WriteTimeout: 300 * time.Millisecond}
+		conn, _, err := d.Dial("ws://"+addr+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		big := make([]byte, 256<<10)
+		var werr error
+		start := time.Now()
+		for i := 0; i < 1000 && werr == nil; i++ {
+			werr = conn.WriteMessage(websocket.BinaryMessage, big)
+		}
+		var ne net.Error
+		if !errors.As(werr, &ne) || !ne.Timeout() {
+			t.Fatalf("WriteMessage to a server that never reads: %v, want a timeout", werr)
+		}
+		if elapsed := time.Since(start); elapsed > 5*time.Second {
+			t.Fatalf("the write timed out after %v", elapsed)
+		}
+		if _, _, err := conn.ReadMessage(); !errors.Is(err, websocket.ErrConnClosed) {
+			t.Fatalf("ReadMessage after the write timeout: %v, want ErrConnClosed", err)
+		}
+	})
+}
