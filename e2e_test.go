@@ -978,6 +978,10 @@ func e2eCWExpected(g, i int) (int, []byte) {
 
 var e2eCWShared = []byte("S " + strings.Repeat("shared-", 100))
 
+// e2eCWNextWriterMu lets one goroutine at a time hold a NextWriter, as
+// NextWriter's contract asks.
+var e2eCWNextWriterMu sync.Mutex
+
 // e2eCWWrite sends message i of goroutine g with the API its kind calls for.
 func e2eCWWrite(c *websocket.Conn, g, i int) error {
 	mt, want := e2eCWExpected(g, i)
@@ -993,6 +997,11 @@ func e2eCWWrite(c *websocket.Conn, g, i int) error {
 		}
 		return c.WritePreparedMessage(pm)
 	default:
+		// NextWriter and its writer are for one goroutine at a time (a
+		// second goroutine's NextWriter ends the open message, as in
+		// gorilla); the other APIs are safe from any goroutine.
+		e2eCWNextWriterMu.Lock()
+		defer e2eCWNextWriterMu.Unlock()
 		w, err := c.NextWriter(mt)
 		if err != nil {
 			return err
