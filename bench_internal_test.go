@@ -53,7 +53,9 @@ func (l *loopTransport) SetWriteDeadline(time.Time) error { return nil }
 var benchSizes = []int{16, 1 << 10, 16 << 10, 1 << 20}
 
 func benchConn(role frame.Role, frames []byte) *Conn {
-	cfg := connConfig{readBufferSize: DefaultReadBufferSize, writeBufferSize: DefaultWriteBufferSize, readLimit: DefaultReadLimit}
+	// The defaults an upgrader or Dialer gives a Conn.
+	cfg := connConfig{readBufferSize: DefaultReadBufferSize, writeBufferSize: DefaultWriteBufferSize, readLimit: DefaultReadLimit,
+		messageTimeout: DefaultMessageTimeout, writeTimeout: DefaultWriteTimeout}
 	return newConn(&loopTransport{frames: frames}, role, cfg, nil, nil)
 }
 

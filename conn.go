@@ -167,6 +167,9 @@ type Conn struct {
 	// tell whether anything arrived since its last ping.
 	framesSeen atomic.Uint64
 	keepAlive  *keepAlive // nil unless keepalive is on
+
+	// usesClock: the Conn holds the coarse clock (clock.go) until Close.
+	usesClock bool
 }
 
 // newConn wraps a transport whose handshake is complete.
@@ -191,6 +194,10 @@ func newConn(t transport, role frame.Role, cfg connConfig, local, remote net.Add
 	c.messageTimeout = cfg.messageTimeout
 	c.budget = cfg.budget
 	c.wd.fallback = int64(cfg.writeTimeout)
+	if c.messageTimeout > 0 || c.wd.fallback > 0 {
+		c.usesClock = true
+		clock.acquire()
+	}
 	c.rawPayload.c = c
 	c.compressionLevel.Store(DefaultCompressionLevel)
 	if cfg.compression != nil {
@@ -288,6 +295,9 @@ func (c *Conn) Close() error {
 		c.closed.Store(true)
 		close(c.done)
 		c.stopKeepAlive()
+		if c.usesClock {
+			clock.release()
+		}
 		err = c.t.Close()
 		if c.shutdown != nil {
 			c.shutdown()

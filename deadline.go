@@ -58,7 +58,7 @@ func (dl *deadline) want(override int64) int64 {
 		return time.Now().UnixNano() + timeout
 	}
 	if dl.fallback > 0 {
-		return time.Now().UnixNano() + dl.fallback
+		return coarseNow() + dl.fallback // see clock.go
 	}
 	return 0
 }
@@ -148,12 +148,24 @@ func liveDeadlines(t transport) bool {
 // when it is the earlier.
 func (c *Conn) applyReadDeadline() error {
 	var override int64
-	if md := c.messageDeadline; md != 0 {
+	if md := c.currentMessageDeadline(); md != 0 {
 		if want := c.rd.want(0); want == 0 || md < want {
 			override = md
 		}
 	}
 	return c.rd.beforeWait(c.t, true, override)
+}
+
+// currentMessageDeadline returns the deadline of the message being
+// received (Unix nanoseconds), or 0 between messages and when there is no
+// MessageTimeout. The deadline is set by the first wait inside a message,
+// from the coarse clock: a message whose bytes have all arrived when it is
+// read never needs one, so reading the clock costs it nothing.
+func (c *Conn) currentMessageDeadline() int64 {
+	if c.messageDeadline == 0 && !c.messageDone && c.messageTimeout > 0 {
+		c.messageDeadline = coarseNow() + int64(c.messageTimeout)
+	}
+	return c.messageDeadline
 }
 
 // applyWriteDeadline hands the transport the deadline for the next write:

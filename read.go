@@ -301,7 +301,7 @@ func (c *Conn) reserveMessageMemory(mb *messageBuffer, reserve int64) error {
 		return nil
 	}
 	if mb.reserved == 0 {
-		if err := c.budget.take(need, c.done, c.messageDeadline); err != nil {
+		if err := c.budget.take(need, c.done, c.currentMessageDeadline()); err != nil {
 			return err
 		}
 	} else if !c.budget.tryTake(need) {
@@ -398,9 +398,7 @@ func (c *Conn) nextDataFrame() (frame.Header, error) {
 
 		// RFC 6455 §10.4: limit the message size before reading a byte of it.
 		if h.Opcode != frame.OpContinuation {
-			if c.messageTimeout > 0 {
-				c.messageDeadline = time.Now().Add(c.messageTimeout).UnixNano()
-			}
+			c.messageDeadline = 0 // set by the first wait (currentMessageDeadline)
 			c.messageLen = 0
 			c.messageText = h.Opcode == frame.OpText
 			c.messageCompressed = h.Rsv&frame.Rsv1 != 0
