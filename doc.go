@@ -82,6 +82,16 @@
 // included, get close code 1002 or 1007 and a *[ProtocolError]. Buffer sizes
 // never limit message sizes.
 //
+// Memory follows what a peer sends, not what it announces: [Conn.ReadMessage]
+// runs at most 32 KiB ahead of the bytes that arrived, and past that draws on
+// HertzUpgrader.ReceiveBudget, a bound on all the messages a server is
+// receiving at once (a quarter of the machine's memory by default). A
+// message must arrive within HertzUpgrader.MessageTimeout ([DefaultMessageTimeout],
+// one minute) of its first frame, or the peer gets close code 1008 and the
+// read [ErrMessageTimeout]; a write the peer does not take within
+// HertzUpgrader.WriteTimeout ([DefaultWriteTimeout], 30 s) fails and closes
+// the connection.
+//
 // # Origin
 //
 // Browsers send an Origin header with every WebSocket handshake, and
@@ -97,7 +107,8 @@
 // context takeover, window bits, the level and the size below which messages
 // go out uncompressed. A [PreparedMessage] is framed and compressed once for
 // any number of connections. HertzUpgrader.KeepAlive pings every interval
-// and closes connections that stay silent, whose reads then return
+// and closes connections that stay silent, with close code 1001, whose
+// reads then return
 // [ErrKeepAliveTimeout]. Registering [HertzUpgrader.Shutdown] as a Hertz
 // OnShutdown hook sends close code 1001 (Going Away) to every connection
 // when the engine stops.

@@ -508,3 +508,58 @@ func ExampleHertzUpgrader_keepAlive() {
 	// the live client was pinged
 	// the silent client was dropped: true
 }
+
+// A server on the open internet bounds what a peer can make it hold: the
+// time a message may take to arrive, the time a write may wait for a peer
+// that does not read, and the memory all the messages being received may
+// take at once.
+func ExampleHertzUpgrader_limits() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := server.New(server.WithListener(ln), server.WithExitWaitTime(time.Second))
+	h.NoHijackConnPool = true
+	upgrader := websocket.HertzUpgrader{
+		// The defaults are one minute and 30 s; 200 ms keeps the example
+		// short.
+		MessageTimeout: 200 * time.Millisecond,
+		WriteTimeout:   10 * time.Second,
+		// At most 256 MiB of messages being received, server-wide.
+		ReceiveBudget: 256 << 20,
+	}
+	readErr := make(chan error, 1)
+	h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
+		_ = upgrader.Upgrade(ctx, func(conn *websocket.Conn) {
+			_, _, err := conn.ReadMessage()
+			readErr <- err
+		})
+	})
+	go func() { _ = h.Run() }()
+
+	// A client that starts a message and never finishes it: its writer
+	// sends a frame each time its 16-byte buffer fills, then stalls.
+	dialer := websocket.Dialer{HandshakeTimeout: 5 * time.Second, WriteBufferSize: 16}
+	conn, _, err := dialer.Dial("ws://"+ln.Addr().String()+"/ws", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	w, err := conn.NextWriter(websocket.TextMessage)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, _ = w.Write([]byte("the first forty bytes of a message that "))
+
+	fmt.Println("server:", errors.Is(<-readErr, websocket.ErrMessageTimeout))
+	_, _, err = conn.ReadMessage()
+	fmt.Println("client:", err)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_ = h.Shutdown(ctx)
+
+	// Output:
+	// server: true
+	// client: websocket: close 1008 (policy violation): message timeout
+}
