@@ -24,15 +24,16 @@ REDISHUB := hub/redishub
 # hub/redishub and its Redis client.
 CHAT := examples/chat
 
-.PHONY: all test lint conformance load bench bench-compare fuzz cover run-echo
+.PHONY: all test lint conformance load abuse bench bench-compare fuzz cover run-echo
 
 all: lint test
 
-## test: go vet, every test with the race detector (the browser tests, which drive examples/chat too, and the hub/redishub module included), then the allocation tests without it (the race detector makes sync.Pool drop items)
+## test: go vet, every test with the race detector (the browser tests, which drive examples/chat too, and the hub/redishub module included), then the allocation tests without it (the race detector makes sync.Pool drop items) and the short form of the abuse suite (its timings and memory bounds are measured without the race detector's overhead)
 test:
 	go vet ./...
-	go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
+	go test -race -count=1 -timeout $(TESTTIMEOUT) $$(go list ./... | grep -v /internal/abuse)
 	go test -count=1 -run 'SteadyStateAllocs' .
+	go test -count=1 -timeout 10m -run '^TestAbuse$$' -v ./internal/abuse/
 	cd $(BROWSERTEST) && go vet ./... && go test -race -count=1 -timeout 10m ./...
 	cd $(REDISHUB) && go vet ./... && go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
 	cd $(CHAT) && go vet ./...
@@ -44,6 +45,10 @@ conformance:
 ## load: the load test at full size, on 127.0.0.1: WSLOAD_CONNS connections (10000) echoing for WSLOAD_DURATION (60s) on each transport; make test runs it with 1000 for 5s
 load:
 	WSLOAD_CONNS=$(WSLOAD_CONNS) WSLOAD_DURATION=$(WSLOAD_DURATION) go test -count=1 -timeout 30m -run '^TestLoadEcho$$' -v .
+
+## abuse: every attack of internal/abuse at full size (2,000 connections announcing 32 MiB, 100 messages of 32 MiB at once, 2,000 peers that never read, 20,000-connection churn, ...) on both transports, with the table of peak heap, peak RSS and the well-behaved client's latency; make test runs the short form
+abuse:
+	ABUSE=full go test -count=1 -timeout 60m -run '^TestAbuse$$' -v ./internal/abuse/
 
 ## lint: gofmt (no file may need formatting), go vet and staticcheck
 lint:

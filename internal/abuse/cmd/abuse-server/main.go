@@ -1,0 +1,173 @@
+// Command abuse-server is the echo server the abuse suite attacks: a Hertz
+// server on 127.0.0.1 with one WebSocket route written the way users write
+// it (ReadMessage, then WriteMessage), configured from flags, that samples
+// its own heap and goroutines and reports their peaks on /stats.
+//
+// It runs as a process of its own so that its memory is its own, and is
+// built without the race detector so that the memory figures mean what
+// they say.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"log"
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/app/server"
+	"github.com/cloudwego/hertz/pkg/common/config"
+	"github.com/cloudwego/hertz/pkg/common/hlog"
+	"github.com/cloudwego/hertz/pkg/network/standard"
+
+	"github.com/hertzws/websocket"
+)
+
+// Stats is what /stats reports. Peaks are since the start or the last
+// /stats/reset.
+type Stats struct {
+	HeapAlloc      uint64 `json:"heap_alloc"`
+	HeapAllocPeak  uint64 `json:"heap_alloc_peak"`
+	HeapInuse      uint64 `json:"heap_inuse"`
+	HeapInusePeak  uint64 `json:"heap_inuse_peak"`
+	Goroutines     int    `json:"goroutines"`
+	GoroutinesPeak int    `json:"goroutines_peak"`
+	Handlers       int64  `json:"handlers"`
+}
+
+// sampler keeps the peaks.
+type sampler struct {
+	mu       sync.Mutex
+	s        Stats
+	handlers int64
+}
+
+func (sm *sampler) sample() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	g := runtime.NumGoroutine()
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	sm.s.HeapAlloc, sm.s.HeapInuse, sm.s.Goroutines = ms.HeapAlloc, ms.HeapInuse, g
+	sm.s.Handlers = sm.handlers
+	if ms.HeapAlloc > sm.s.HeapAllocPeak {
+		sm.s.HeapAllocPeak = ms.HeapAlloc
+	}
+	if ms.HeapInuse > sm.s.HeapInusePeak {
+		sm.s.HeapInusePeak = ms.HeapInuse
+	}
+	if g > sm.s.GoroutinesPeak {
+		sm.s.GoroutinesPeak = g
+	}
+}
+
+func (sm *sampler) snapshot() Stats {
+	sm.sample()
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	return sm.s
+}
+
+func (sm *sampler) reset() {
+	sm.mu.Lock()
+	sm.s.HeapAllocPeak, sm.s.HeapInusePeak, sm.s.GoroutinesPeak = 0, 0, 0
+	sm.mu.Unlock()
+	sm.sample()
+}
+
+func (sm *sampler) addHandler(d int64) {
+	sm.mu.Lock()
+	sm.handlers += d
+	sm.mu.Unlock()
+}
+
+// debugf logs to stderr when ABUSE_DEBUG is set.
+func debugf(format string, args ...interface{}) {
+	if os.Getenv("ABUSE_DEBUG") != "" {
+		log.Printf(format, args...)
+	}
+}
+
+func main() {
+	transport := flag.String("transport", "netpoll", "Hertz transport: netpoll or standard")
+	mode := flag.String("mode", "echo", "echo: send every message back; ack: answer each message with its length and CRC-32")
+	budget := flag.Int64("budget", 0, "HertzUpgrader.ReceiveBudget")
+	messageTimeout := flag.Duration("message-timeout", 0, "HertzUpgrader.MessageTimeout")
+	writeTimeout := flag.Duration("write-timeout", 0, "HertzUpgrader.WriteTimeout")
+	keepAlive := flag.Duration("keepalive", 0, "HertzUpgrader.KeepAlive")
+	compress := flag.Bool("compress", false, "HertzUpgrader.EnableCompression")
+	flag.Parse()
+	hlog.SetOutput(io.Discard)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	opts := []config.Option{server.WithListener(ln), server.WithExitWaitTime(time.Second), websocket.HandshakeReadTimeout(2 * time.Second)}
+	if *transport == "standard" {
+		opts = append(opts, server.WithTransport(standard.NewTransporter))
+	}
+	h := server.New(opts...)
+	h.NoHijackConnPool = true
+
+	var sm sampler
+	go func() {
+		for range time.Tick(10 * time.Millisecond) {
+			sm.sample()
+		}
+	}()
+
+	u := &websocket.HertzUpgrader{
+		ReceiveBudget:     *budget,
+		MessageTimeout:    *messageTimeout,
+		WriteTimeout:      *writeTimeout,
+		KeepAlive:         *keepAlive,
+		EnableCompression: *compress,
+	}
+	h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
+		_ = u.Upgrade(ctx, func(c *websocket.Conn) {
+			sm.addHandler(1)
+			defer sm.addHandler(-1)
+			for {
+				mt, p, err := c.ReadMessage()
+				if err != nil {
+					debugf("read %v: %v", c.RemoteAddr(), err)
+					return
+				}
+				if *mode == "ack" {
+					mt, p = websocket.TextMessage, []byte(fmt.Sprintf("%d/%08x", len(p), crc32.ChecksumIEEE(p)))
+				}
+				if err := c.WriteMessage(mt, p); err != nil {
+					debugf("write %v: %v", c.RemoteAddr(), err)
+					return
+				}
+			}
+		})
+	})
+	h.GET("/stats", func(_ context.Context, ctx *app.RequestContext) {
+		b, _ := json.Marshal(sm.snapshot())
+		ctx.Data(200, "application/json", b)
+	})
+	h.GET("/stats/reset", func(_ context.Context, ctx *app.RequestContext) {
+		runtime.GC()
+		sm.reset()
+		b, _ := json.Marshal(sm.snapshot())
+		ctx.Data(200, "application/json", b)
+	})
+	go func() { _ = h.Run() }()
+	fmt.Fprintf(os.Stdout, "listening %s\n", ln.Addr())
+	// The suite kills the process when it is done; stdin closing (the
+	// suite went away) ends it too.
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = h.Shutdown(ctx)
+}

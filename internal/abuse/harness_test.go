@@ -1,0 +1,309 @@
+package abuse
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hertzws/websocket/frame"
+)
+
+// full reports whether the suite runs at full size (make abuse) rather
+// than the short form make test runs.
+func full() bool { return os.Getenv("ABUSE") == "full" }
+
+// serverBinary builds cmd/abuse-server once per test binary, without the
+// race detector, so the server's memory figures are its own.
+var serverBinary = struct {
+	once sync.Once
+	path string
+	err  error
+}{}
+
+func buildServer(t *testing.T) string {
+	t.Helper()
+	serverBinary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "abuse-server")
+		if err != nil {
+			serverBinary.err = err
+			return
+		}
+		serverBinary.path = filepath.Join(dir, "abuse-server")
+		cmd := exec.Command("go", "build", "-o", serverBinary.path, "./cmd/abuse-server")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			serverBinary.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if serverBinary.err != nil {
+		t.Fatal(serverBinary.err)
+	}
+	return serverBinary.path
+}
+
+// serverConfig is how one attack's server runs.
+type serverConfig struct {
+	args []string // flags of cmd/abuse-server besides -transport
+	env  []string // GOMEMLIMIT, for instance
+}
+
+// server is a running cmd/abuse-server.
+type server struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	addr string
+}
+
+// startServer runs the server on transport and waits until it listens. It
+// is killed when the test ends.
+func startServer(t *testing.T, transport string, cfg serverConfig) *server {
+	t.Helper()
+	bin := buildServer(t)
+	cmd := exec.Command(bin, append([]string{"-transport", transport}, cfg.args...)...)
+	cmd.Env = append(os.Environ(), cfg.env...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("server did not start: %v", err)
+	}
+	addr := strings.TrimSpace(strings.TrimPrefix(line, "listening "))
+	return &server{t: t, cmd: cmd, addr: addr}
+}
+
+// Stats mirrors cmd/abuse-server's /stats.
+type Stats struct {
+	HeapAlloc      uint64 `json:"heap_alloc"`
+	HeapAllocPeak  uint64 `json:"heap_alloc_peak"`
+	HeapInuse      uint64 `json:"heap_inuse"`
+	HeapInusePeak  uint64 `json:"heap_inuse_peak"`
+	Goroutines     int    `json:"goroutines"`
+	GoroutinesPeak int    `json:"goroutines_peak"`
+	Handlers       int64  `json:"handlers"`
+}
+
+var statsClient = &http.Client{Timeout: 10 * time.Second}
+
+// stats fetches /stats, or /stats/reset (a collection, then peaks reset).
+func (s *server) stats(reset bool) Stats {
+	s.t.Helper()
+	path := "/stats"
+	if reset {
+		path = "/stats/reset"
+	}
+	resp, err := statsClient.Get("http://" + s.addr + path)
+	if err != nil {
+		s.t.Fatalf("stats: %v", err)
+	}
+	defer resp.Body.Close()
+	var st Stats
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		s.t.Fatalf("stats: %v", err)
+	}
+	return st
+}
+
+// rss returns the server's resident set now and its peak (VmRSS, VmHWM),
+// in bytes.
+func (s *server) rss() (now, peak uint64) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseUint(fields[1], 10, 64)
+		switch fields[0] {
+		case "VmRSS:":
+			now = kb << 10
+		case "VmHWM:":
+			peak = kb << 10
+		}
+	}
+	return now, peak
+}
+
+// waitHandlers waits until the server runs at most n handlers, and returns
+// how long that took, or false after timeout.
+func (s *server) waitHandlers(n int64, timeout time.Duration) (time.Duration, bool) {
+	start := time.Now()
+	for time.Since(start) < timeout {
+		if s.stats(false).Handlers <= n {
+			return time.Since(start), true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return time.Since(start), false
+}
+
+// prober is the well-behaved client: it sends a 16-byte text message every
+// 10 ms, waits for the answer and records the round trip, and reconnects
+// every second to check that new connections are still accepted.
+type prober struct {
+	addr string
+	stop chan struct{}
+	done chan struct{}
+
+	mu         sync.Mutex
+	rtts       []time.Duration
+	handshakes []time.Duration
+	failures   []string
+}
+
+func startProber(addr string) *prober {
+	p := &prober{addr: addr, stop: make(chan struct{}), done: make(chan struct{})}
+	go p.run()
+	return p
+}
+
+func (p *prober) fail(format string, args ...interface{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.failures) < 5 {
+		p.failures = append(p.failures, fmt.Sprintf(format, args...))
+	}
+}
+
+func (p *prober) run() {
+	defer close(p.done)
+	msg := Frame(true, 0, frame.OpText, []byte("legit ping-pong!"))
+	var c *Client
+	var since time.Time
+	defer func() {
+		if c != nil {
+			c.Close()
+		}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-p.stop:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+		if c == nil || time.Since(since) > time.Second {
+			if c != nil {
+				c.Close()
+			}
+			start := time.Now()
+			var err error
+			if c, err = DialWebSocket(p.addr); err != nil {
+				p.fail("handshake: %v", err)
+				c = nil
+				continue
+			}
+			since = time.Now()
+			p.mu.Lock()
+			p.handshakes = append(p.handshakes, since.Sub(start))
+			p.mu.Unlock()
+		}
+		start := time.Now()
+		if err := c.Write(msg, 5*time.Second); err != nil {
+			p.fail("write: %v", err)
+			c.Close()
+			c = nil
+			continue
+		}
+		f, err := c.ReadFrame(5 * time.Second)
+		if err != nil || f.Op != frame.OpText {
+			p.fail("read: %v (op %v)", err, f.Op)
+			c.Close()
+			c = nil
+			continue
+		}
+		p.mu.Lock()
+		p.rtts = append(p.rtts, time.Since(start))
+		p.mu.Unlock()
+	}
+}
+
+// finish stops the prober and summarises what it saw.
+func (p *prober) finish() (p50, p99, handshakeP99 time.Duration, n int, failures []string) {
+	close(p.stop)
+	<-p.done
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return percentile(p.rtts, 50), percentile(p.rtts, 99), percentile(p.handshakes, 99), len(p.rtts), p.failures
+}
+
+func percentile(d []time.Duration, pc int) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[(len(s)-1)*pc/100]
+}
+
+// parallel runs f(i) for i in [0, n) on at most width goroutines and
+// returns the first error.
+func parallel(n, width int, f func(i int) error) error {
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	next := make(chan int)
+	for w := 0; w < width; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = fmt.Errorf("#%d: %w", i, err)
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return first
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func signedMiB(b int64) string { return fmt.Sprintf("%+.1f MiB", float64(b)/(1<<20)) }
+
+// gomaxprocs is reported with the table.
+var gomaxprocs = runtime.GOMAXPROCS(0)
