@@ -18,8 +18,8 @@ const receiveAllowance = 32 << 10
 // exactFactor bounds how far ahead of the received bytes ReadMessage
 // trusts an announced size: once the bytes received are at least
 // 1/exactFactor of the message, its buffer is allocated at its exact size.
-// Until then the buffer doubles with what arrives, in pooled buffers, so a
-// message's peak memory is its size plus at most 1/(exactFactor/2) of it.
+// Until then the buffer doubles with what arrives, so a message's peak
+// memory is its size plus at most 1/(exactFactor/2) of it.
 const exactFactor = 16
 
 // receiveBudget is a server-wide bound on the bytes ReadMessage's buffers

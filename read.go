@@ -162,7 +162,7 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 // bytes makes the server hold at most receiveAllowance more than it sent.
 // A message whose size is announced gets a buffer of exactly that size, at
 // once when it is small (up to receiveAllowance) and otherwise once
-// 1/exactFactor of it has arrived; until then its bytes go into pooled
+// 1/exactFactor of it has arrived; until then its bytes go into staged
 // buffers that double as they fill. A message whose size is not announced
 // (fragmented, or compressed) doubles with what has arrived. Past
 // receiveAllowance, the memory is taken from the receive budget (see
@@ -181,7 +181,7 @@ func (r *messageReader) readAll() ([]byte, error) {
 			// A buffer sized from the header is full exactly when the
 			// message ends: no need to grow it to learn of io.EOF.
 			if r.atEOF() {
-				return mb.owned(), nil
+				return mb.p, nil
 			}
 			room, err := c.growMessage(&mb)
 			if err != nil {
@@ -205,7 +205,7 @@ func (r *messageReader) readAll() ([]byte, error) {
 			mb.p = mb.p[:len(mb.p)+n]
 		}
 		if err == io.EOF {
-			return mb.owned(), nil
+			return mb.p, nil
 		}
 		if err != nil {
 			return nil, err
@@ -216,30 +216,13 @@ func (r *messageReader) readAll() ([]byte, error) {
 // messageBuffer is the buffer readAll fills.
 type messageBuffer struct {
 	p []byte
-	// staged is p's pooled array while the message's announced size is
-	// not yet trusted; nil when p is the caller's.
-	staged *pooledBytes
 	// reserved is what the message has taken from the receive budget.
 	reserved int64
 }
 
-// owned returns the message: a buffer the caller owns.
-func (mb *messageBuffer) owned() []byte {
-	if mb.staged == nil {
-		return mb.p
-	}
-	p := make([]byte, len(mb.p))
-	copy(p, mb.p)
-	return p
-}
-
-// releaseMessageBuffer gives back what readAll held: the pooled buffer and
-// the bytes taken from the receive budget.
+// releaseMessageBuffer gives back what the message took from the receive
+// budget: once delivered, its buffer is the application's.
 func (c *Conn) releaseMessageBuffer(mb *messageBuffer) {
-	if mb.staged != nil {
-		bytePoolFor(len(mb.staged.b)).put(mb.staged)
-		mb.staged = nil
-	}
 	if mb.reserved > 0 {
 		c.budget.give(mb.reserved)
 		mb.reserved = 0
@@ -273,19 +256,9 @@ func (c *Conn) growMessage(mb *messageBuffer) (bool, error) {
 	if err := c.reserveMessageMemory(mb, g.reserve); err != nil {
 		return false, err
 	}
-	var grown []byte
-	var staged *pooledBytes
-	if g.staged && isPowerOfTwo(g.size) {
-		staged = bytePoolFor(int(g.size)).get()
-		grown = staged.b[:len(mb.p)]
-	} else {
-		grown = make([]byte, len(mb.p), g.size)
-	}
+	grown := make([]byte, len(mb.p), g.size)
 	copy(grown, mb.p)
-	if mb.staged != nil {
-		bytePoolFor(len(mb.staged.b)).put(mb.staged)
-	}
-	mb.p, mb.staged = grown, staged
+	mb.p = grown
 	return true, nil
 }
 
@@ -311,8 +284,9 @@ func (c *Conn) reserveMessageMemory(mb *messageBuffer, reserve int64) error {
 	return nil
 }
 
-// messageGrowth is how readAll's buffer grows: to size bytes, in a pooled
-// buffer when staged, having reserved room for reserve bytes.
+// messageGrowth is how readAll's buffer grows: to size bytes, having
+// reserved room for reserve bytes. staged marks a buffer smaller than the
+// announced message, which a larger one will replace.
 type messageGrowth struct {
 	size    int64
 	staged  bool
@@ -347,7 +321,9 @@ func messageGrowthFor(have, remaining int64, known bool, buffered, limit int64) 
 		if size < have+receiveAllowance {
 			size = have + receiveAllowance
 		}
-		return messageGrowth{size: size, staged: true, reserve: total}
+		// While the exact buffer is filled from the last staged one, both
+		// are live: reserve for both.
+		return messageGrowth{size: size, staged: true, reserve: total + total/(exactFactor/2)}
 	}
 	// Grow with what arrived: by what is left of this frame, up to
 	// receiveAllowance, and at least double.
@@ -370,8 +346,6 @@ func messageGrowthFor(have, remaining int64, known bool, buffered, limit int64) 
 	}
 	return messageGrowth{size: size, reserve: size}
 }
-
-func isPowerOfTwo(n int64) bool { return n > 0 && n&(n-1) == 0 }
 
 // nextDataFrame reads frame headers until a data frame, handling the control
 // frames in between, and sets up the read state for its payload. The

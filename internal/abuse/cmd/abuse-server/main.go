@@ -19,6 +19,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"sync"
 	"time"
 
@@ -41,6 +42,15 @@ type Stats struct {
 	Goroutines     int    `json:"goroutines"`
 	GoroutinesPeak int    `json:"goroutines_peak"`
 	Handlers       int64  `json:"handlers"`
+	// HeapLive is the heap the last collection found live, and
+	// HeapLivePeak its peak: the memory the server holds, without the
+	// garbage HeapAlloc also counts.
+	HeapLive     uint64 `json:"heap_live"`
+	HeapLivePeak uint64 `json:"heap_live_peak"`
+	// WriteFails counts WriteMessage calls that failed, and WriteFailMax
+	// is how long the longest of them waited before it failed.
+	WriteFails   int64         `json:"write_fails"`
+	WriteFailMax time.Duration `json:"write_fail_max"`
 }
 
 // sampler keeps the peaks.
@@ -50,12 +60,28 @@ type sampler struct {
 	handlers int64
 }
 
+// liveHeap reads the heap the last collection marked live (0 where the
+// runtime does not report it).
+func liveHeap() uint64 {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return sample[0].Value.Uint64()
+}
+
 func (sm *sampler) sample() {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	g := runtime.NumGoroutine()
+	live := liveHeap()
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
+	sm.s.HeapLive = live
+	if live > sm.s.HeapLivePeak {
+		sm.s.HeapLivePeak = live
+	}
 	sm.s.HeapAlloc, sm.s.HeapInuse, sm.s.Goroutines = ms.HeapAlloc, ms.HeapInuse, g
 	sm.s.Handlers = sm.handlers
 	if ms.HeapAlloc > sm.s.HeapAllocPeak {
@@ -78,9 +104,18 @@ func (sm *sampler) snapshot() Stats {
 
 func (sm *sampler) reset() {
 	sm.mu.Lock()
-	sm.s.HeapAllocPeak, sm.s.HeapInusePeak, sm.s.GoroutinesPeak = 0, 0, 0
+	sm.s.HeapAllocPeak, sm.s.HeapInusePeak, sm.s.GoroutinesPeak, sm.s.HeapLivePeak = 0, 0, 0, 0
 	sm.mu.Unlock()
 	sm.sample()
+}
+
+func (sm *sampler) writeFailed(waited time.Duration) {
+	sm.mu.Lock()
+	defer sm.mu.Unlock()
+	sm.s.WriteFails++
+	if waited > sm.s.WriteFailMax {
+		sm.s.WriteFailMax = waited
+	}
 }
 
 func (sm *sampler) addHandler(d int64) {
@@ -145,7 +180,9 @@ func main() {
 				if *mode == "ack" {
 					mt, p = websocket.TextMessage, []byte(fmt.Sprintf("%d/%08x", len(p), crc32.ChecksumIEEE(p)))
 				}
+				start := time.Now()
 				if err := c.WriteMessage(mt, p); err != nil {
+					sm.writeFailed(time.Since(start))
 					debugf("write %v: %v", c.RemoteAddr(), err)
 					return
 				}
