@@ -116,20 +116,23 @@ type HertzUpgrader struct {
 	// ReceiveBudget bounds the memory, in bytes, that all the connections
 	// of this upgrader hold at once for messages they are still receiving
 	// through ReadMessage (and ReadJSON, which uses it). Each connection
-	// receives up to receiveAllowance (32 KiB) of a message without
-	// drawing on the budget; past that, a message whose size is announced
-	// reserves its size before its buffer is allocated and, when the
-	// budget is spent, waits without reading its socket (TCP pushes back
-	// on the sender) until other messages are delivered. A message whose
-	// size is not announced (fragmented or compressed) reserves as it
-	// grows, and is refused with close code 1013 (Try Again Later) and
-	// ErrReceiveBudget if the budget runs out midway, since waiting while
-	// holding memory could leave every connection waiting on the others.
+	// receives the first 32 KiB of a message without drawing on the
+	// budget. Past that, a message whose size is announced reserves that
+	// size (up to an eighth more, for the smaller buffer it outgrows) while
+	// its buffer keeps following the bytes that arrive; when the budget is
+	// spent it waits, without reading its socket, so TCP pushes back on the
+	// sender, until other messages are delivered. A message whose size is
+	// not announced (fragmented or compressed) reserves as it grows, and is
+	// refused with close code 1013 (Try Again Later) and ErrReceiveBudget
+	// if the budget runs out midway: waiting while holding memory could
+	// leave every connection waiting on the others.
 	//
 	// Zero means a quarter of the machine's memory (of GOMEMLIMIT, when
 	// that is set, half), at least 128 MiB; a negative value turns the
 	// budget off. A budget smaller than ReadLimit caps the largest message
-	// a connection can receive at the budget.
+	// a connection can receive at the budget. The budget bounds the live
+	// message buffers; the garbage the collector has yet to reclaim comes
+	// on top, which GOMEMLIMIT bounds.
 	ReceiveBudget int64
 
 	// budget is ReceiveBudget in force, made on first use.
