@@ -396,3 +396,33 @@ func TestDialerWriteTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestReceiveBudgetTakesAMessageItsOwnSize: a message as large as the whole
+// budget, arriving slowly enough to be staged, is delivered.
+func TestReceiveBudgetTakesAMessageItsOwnSize(t *testing.T) {
+	const budget = 4 << 20
+	forEachTransport(t, func(t *testing.T, tc transportCase) {
+		u := &websocket.HertzUpgrader{ReceiveBudget: budget, MessageTimeout: 5 * time.Second}
+		addr := hostileServe(t, tc, u, func(c *websocket.Conn) {
+			_, p, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			_ = c.WriteMessage(websocket.TextMessage, budgetAck(p))
+		})
+		rc := rwDial(t, addr)
+		rc.handshake("/ws")
+		data := bytes.Repeat([]byte("budget"), budget/6)
+		data = append(data, make([]byte, budget-len(data))...)
+		masked := append([]byte(nil), data...)
+		frame.Mask(rwMask, 0, masked)
+		rc.announce(true, frame.OpBinary, int64(len(data)), nil)
+		// A little at first, so the buffer is staged before the rest.
+		rc.write(masked[:40<<10])
+		time.Sleep(100 * time.Millisecond)
+		rc.write(masked[40<<10:])
+		if _, ack := rc.readMessage(); !bytes.Equal(ack, budgetAck(data)) {
+			t.Fatalf("ack %q, want %q", ack, budgetAck(data))
+		}
+	})
+}

@@ -269,8 +269,14 @@ func (c *Conn) growMessage(mb *messageBuffer) (bool, error) {
 // that holds some is refused instead, since connections waiting while they
 // hold memory could wait for each other for ever.
 func (c *Conn) reserveMessageMemory(mb *messageBuffer, reserve int64) error {
+	if c.budget == nil {
+		return nil
+	}
+	if reserve > c.budget.limit {
+		reserve = c.budget.limit // a message no larger than the budget can always have it
+	}
 	need := reserve - receiveAllowance - mb.reserved
-	if c.budget == nil || need <= 0 {
+	if need <= 0 {
 		return nil
 	}
 	if mb.reserved == 0 {
