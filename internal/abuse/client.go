@@ -3,6 +3,18 @@
 // memory, goroutines and timings stay inside the bounds the library
 // promises while a well-behaved client keeps being served. The attacks
 // are in abuse_test.go; cmd/abuse-server is the server they attack.
+//
+// The server is a separate program, built by the suite with a plain go
+// build, rather than the test binary re-executed: its heap, RSS and
+// goroutines are then its own, and they are not inflated by the race
+// detector, whose shadow memory and slower code would make the memory
+// bounds and the timings meaningless. For the same reason make test runs
+// this package without -race, on its own line (the attackers' speed and
+// the well-behaved client's latencies are measured in this process); the
+// rest of the project's tests keep the race detector.
+//
+// ABUSE=full selects the full size (make abuse); without it the short
+// form runs, in about a minute and a half on two cores.
 package abuse
 
 import (
@@ -127,9 +139,15 @@ func Masked(payload []byte, pos int) []byte {
 
 // Write sends b within timeout.
 func (c *Client) Write(b []byte, timeout time.Duration) error {
-	_ = c.Conn.SetWriteDeadline(time.Now().Add(timeout))
-	_, err := c.Conn.Write(b)
+	_, err := c.WriteCount(b, timeout)
 	return err
+}
+
+// WriteCount sends b within timeout and returns how many of its bytes the
+// kernel took.
+func (c *Client) WriteCount(b []byte, timeout time.Duration) (int, error) {
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(timeout))
+	return c.Conn.Write(b)
 }
 
 // Received is a frame from the server. Its payload is kept when it is at
@@ -217,6 +235,24 @@ func (c *Client) WaitClosed(timeout time.Duration) bool {
 	_, err := io.Copy(io.Discard, c.br)
 	var ne net.Error
 	return !(errors.As(err, &ne) && ne.Timeout())
+}
+
+// CloseThenEOF reads until a close frame (skipping at most maxFrames
+// others), then until the server closes the TCP connection, all within
+// timeout. It returns the close code (0 when none came) and when the close
+// frame and the end of the stream came (zero times when they did not come
+// in time).
+func (c *Client) CloseThenEOF(timeout time.Duration, maxFrames int) (code int, closedAt, eofAt time.Time) {
+	deadline := time.Now().Add(timeout)
+	code, err := c.ReadUntilClose(timeout, maxFrames)
+	if err != nil {
+		return 0, time.Time{}, time.Time{}
+	}
+	closedAt = time.Now()
+	if left := time.Until(deadline); left > 0 && c.WaitClosed(left) {
+		eofAt = time.Now()
+	}
+	return code, closedAt, eofAt
 }
 
 // Close closes the TCP connection.

@@ -71,6 +71,7 @@ func liveHeap() uint64 {
 	return sample[0].Value.Uint64()
 }
 
+// sample reads the heap and goroutines and raises the peaks.
 func (sm *sampler) sample() {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -95,6 +96,7 @@ func (sm *sampler) sample() {
 	}
 }
 
+// snapshot samples once more and returns the figures.
 func (sm *sampler) snapshot() Stats {
 	sm.sample()
 	sm.mu.Lock()
@@ -102,6 +104,7 @@ func (sm *sampler) snapshot() Stats {
 	return sm.s
 }
 
+// reset clears the peaks and samples again.
 func (sm *sampler) reset() {
 	sm.mu.Lock()
 	sm.s.HeapAllocPeak, sm.s.HeapInusePeak, sm.s.GoroutinesPeak, sm.s.HeapLivePeak = 0, 0, 0, 0
@@ -109,6 +112,7 @@ func (sm *sampler) reset() {
 	sm.sample()
 }
 
+// writeFailed records a failed WriteMessage that waited that long.
 func (sm *sampler) writeFailed(waited time.Duration) {
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
@@ -118,6 +122,7 @@ func (sm *sampler) writeFailed(waited time.Duration) {
 	}
 }
 
+// addHandler counts handlers starting (1) and ending (-1).
 func (sm *sampler) addHandler(d int64) {
 	sm.mu.Lock()
 	sm.handlers += d
@@ -131,6 +136,7 @@ func debugf(format string, args ...interface{}) {
 	}
 }
 
+// main serves until its standard input closes or it is killed.
 func main() {
 	transport := flag.String("transport", "netpoll", "Hertz transport: netpoll or standard")
 	mode := flag.String("mode", "echo", "echo: send every message back; ack: answer each message with its length and CRC-32")
