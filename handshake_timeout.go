@@ -8,12 +8,12 @@ import (
 	"github.com/cloudwego/hertz/pkg/network"
 )
 
-// HandshakeReadTimeout returns a Hertz server option that drops a
+// WithHandshakeReadTimeout returns a Hertz server option that drops a
 // connection whose first request has not arrived in full within d of the
 // connection being accepted. Zero or less means DefaultHandshakeTimeout
 // (10 s). Pass it to server.New or server.Default:
 //
-//	h := server.Default(server.WithHostPorts(":8080"), websocket.HandshakeReadTimeout(0))
+//	h := server.Default(server.WithHostPorts(":8080"), websocket.WithHandshakeReadTimeout(0))
 //
 // Without it, Hertz (v0.10) lets a client that connects and sends nothing,
 // sends half a request, or sends one byte now and then (slowloris) hold its
@@ -30,7 +30,7 @@ import (
 // on a keep-alive connection, and an upgraded WebSocket has no read
 // deadline. The option chains to an OnConnect hook set by an earlier option
 // (such as server.WithOnConnect); a later one replaces it.
-func HandshakeReadTimeout(d time.Duration) config.Option {
+func WithHandshakeReadTimeout(d time.Duration) config.Option {
 	d = handshakeTimeoutOrDefault(d)
 	return config.Option{F: func(o *config.Options) {
 		next := o.OnConnect
@@ -43,6 +43,12 @@ func HandshakeReadTimeout(d time.Duration) config.Option {
 		}
 	}}
 }
+
+// HandshakeReadTimeout is the former name of WithHandshakeReadTimeout.
+//
+// Deprecated: use WithHandshakeReadTimeout, named as Hertz names its
+// options.
+func HandshakeReadTimeout(d time.Duration) config.Option { return WithHandshakeReadTimeout(d) }
 
 // boundFirstRequest sets a read deadline d from now, for the whole of the
 // first request: Hertz replaces it before it reads a later request, and the

@@ -15,15 +15,15 @@ import (
 	"github.com/hertzws/websocket"
 )
 
-// testHandshakeTimeout is the HandshakeReadTimeout of the servers below:
+// testHandshakeTimeout is the WithHandshakeReadTimeout of the servers below:
 // short, so that the tests are quick, and long against loopback latency.
 const testHandshakeTimeout = 300 * time.Millisecond
 
 // startTimeoutServer serves echo on /ws and "pong" on /ping behind
-// HandshakeReadTimeout(testHandshakeTimeout).
+// WithHandshakeReadTimeout(testHandshakeTimeout).
 func startTimeoutServer(t *testing.T, tc transportCase) string {
 	u := &websocket.HertzUpgrader{}
-	return rwStartServer(t, tc, []config.Option{websocket.HandshakeReadTimeout(testHandshakeTimeout)}, func(h *server.Hertz) {
+	return rwStartServer(t, tc, []config.Option{websocket.WithHandshakeReadTimeout(testHandshakeTimeout)}, func(h *server.Hertz) {
 		h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) { _ = u.Upgrade(ctx, echoHandler) })
 		h.GET("/ping", func(_ context.Context, ctx *app.RequestContext) { ctx.String(200, "pong") })
 	})

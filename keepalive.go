@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// errKeepAliveTimeout is what reads return after keepalive dropped a peer
-// that stopped answering. It is a net.Error whose Timeout method reports
-// true.
+// keepAliveTimeoutError is ErrKeepAliveTimeout: what reads return after
+// keepalive dropped a peer that stopped answering. It is a net.Error whose
+// Timeout method reports true.
 type keepAliveTimeoutError struct{}
 
 func (*keepAliveTimeoutError) Error() string {

@@ -6,9 +6,9 @@ import (
 	"github.com/hertzws/websocket/frame"
 )
 
-// Defaults shared by every way of making a Conn. The upgrader (and, later, the
-// client) read them through the helpers below so that no default is written
-// twice.
+// Defaults shared by every way of making a Conn. The upgrader, the Dialer
+// and the ClientUpgrader read them through the helpers below so that no
+// default is written twice.
 const (
 	// DefaultReadBufferSize is the size of a Conn's read buffers when
 	// ReadBufferSize is zero. They come from a shared pool and are held

@@ -61,9 +61,9 @@ func main() {
 	rooms := hub.New(opts)
 	c := &chat{rooms: rooms, who: who}
 
-	// HandshakeReadTimeout drops clients that are slow to send their
+	// WithHandshakeReadTimeout drops clients that are slow to send their
 	// request (10 s).
-	h := server.Default(server.WithHostPorts(*addr), websocket.HandshakeReadTimeout(0))
+	h := server.Default(server.WithHostPorts(*addr), websocket.WithHandshakeReadTimeout(0))
 	h.NoHijackConnPool = true
 	// On Ctrl-C every tab gets close 1001 (Going Away).
 	h.OnShutdown = append(h.OnShutdown, upgrader.Shutdown)

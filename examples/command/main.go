@@ -55,7 +55,7 @@ func main() {
 		argv = []string{"cat"}
 	}
 
-	h := server.Default(server.WithHostPorts(*addr), websocket.HandshakeReadTimeout(0)) // drop clients slow to send their request
+	h := server.Default(server.WithHostPorts(*addr), websocket.WithHandshakeReadTimeout(0)) // drop clients slow to send their request
 	h.NoHijackConnPool = true
 	h.OnShutdown = append(h.OnShutdown, upgrader.Shutdown)
 

@@ -48,7 +48,7 @@ func main() {
 	}
 	ln := &countingListener{Listener: tcp}
 
-	h := server.New(server.WithListener(ln), server.WithTransport(standard.NewTransporter), websocket.HandshakeReadTimeout(0))
+	h := server.New(server.WithListener(ln), server.WithTransport(standard.NewTransporter), websocket.WithHandshakeReadTimeout(0))
 	h.NoHijackConnPool = true
 	for _, m := range modes {
 		h.OnShutdown = append(h.OnShutdown, m.upgrader.Shutdown)

@@ -85,7 +85,7 @@ func home(_ context.Context, ctx *app.RequestContext) {
 func main() {
 	flag.Parse()
 
-	h := server.Default(server.WithHostPorts(*addr), websocket.HandshakeReadTimeout(0)) // drop clients slow to send their request
+	h := server.Default(server.WithHostPorts(*addr), websocket.WithHandshakeReadTimeout(0)) // drop clients slow to send their request
 	// Hertz takes the wrapper of a hijacked connection from a sync.Pool and
 	// puts it back when the hijack handler returns, so a reference kept by
 	// a stray goroutine could reach the next client's socket (hertz issue

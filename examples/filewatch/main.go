@@ -53,7 +53,7 @@ func main() {
 	}
 	w := watcher{path: path, every: *poll}
 
-	h := server.Default(server.WithHostPorts(*addr), websocket.HandshakeReadTimeout(0)) // drop clients slow to send their request
+	h := server.Default(server.WithHostPorts(*addr), websocket.WithHandshakeReadTimeout(0)) // drop clients slow to send their request
 	h.NoHijackConnPool = true
 	h.OnShutdown = append(h.OnShutdown, upgrader.Shutdown)
 

@@ -443,7 +443,7 @@ var attacks = []attack{
 			if int(closed.Load()) != e.n {
 				e.t.Errorf("%d of %d slow handshakes were dropped", closed.Load(), e.n)
 			}
-			return fmt.Sprintf("HandshakeReadTimeout 2s: %d/%d dropped within %v", closed.Load(), e.n, took.Round(100*time.Millisecond))
+			return fmt.Sprintf("WithHandshakeReadTimeout 2s: %d/%d dropped within %v", closed.Load(), e.n, took.Round(100*time.Millisecond))
 		},
 	},
 	{

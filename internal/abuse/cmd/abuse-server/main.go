@@ -152,7 +152,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	opts := []config.Option{server.WithListener(ln), server.WithExitWaitTime(time.Second), websocket.HandshakeReadTimeout(2 * time.Second)}
+	opts := []config.Option{server.WithListener(ln), server.WithExitWaitTime(time.Second), websocket.WithHandshakeReadTimeout(2 * time.Second)}
 	if *transport == "standard" {
 		opts = append(opts, server.WithTransport(standard.NewTransporter))
 	}
