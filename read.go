@@ -216,13 +216,26 @@ func (r *messageReader) readAll() ([]byte, error) {
 // messageBuffer is the buffer readAll fills.
 type messageBuffer struct {
 	p []byte
+	// pooled is p's array while it is the first staged buffer of a large
+	// announced message, the receive allowance from a shared pool: that
+	// step then costs no allocation, and a message of up to exactFactor
+	// allowances is read with one, its own.
+	pooled *pooledBytes
 	// reserved is what the message has taken from the receive budget.
 	reserved int64
 }
 
-// releaseMessageBuffer gives back what the message took from the receive
-// budget: once delivered, its buffer is the application's.
+// allowancePool holds the first staged buffers of large messages.
+var allowancePool = bytePoolFor(receiveAllowance)
+
+// releaseMessageBuffer gives back the pooled buffer and what the message
+// took from the receive budget: once delivered, its buffer is the
+// application's.
 func (c *Conn) releaseMessageBuffer(mb *messageBuffer) {
+	if mb.pooled != nil {
+		allowancePool.put(mb.pooled)
+		mb.pooled = nil
+	}
 	if mb.reserved > 0 {
 		c.budget.give(mb.reserved)
 		mb.reserved = 0
@@ -256,8 +269,17 @@ func (c *Conn) growMessage(mb *messageBuffer) (bool, error) {
 	if err := c.reserveMessageMemory(mb, g.reserve); err != nil {
 		return false, err
 	}
+	if g.staged && len(mb.p) == 0 && g.size == receiveAllowance {
+		mb.pooled = allowancePool.get()
+		mb.p = mb.pooled.b[:0]
+		return true, nil
+	}
 	grown := make([]byte, len(mb.p), g.size)
 	copy(grown, mb.p)
+	if mb.pooled != nil {
+		allowancePool.put(mb.pooled)
+		mb.pooled = nil
+	}
 	mb.p = grown
 	return true, nil
 }
