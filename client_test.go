@@ -40,7 +40,6 @@ import (
 	"github.com/cloudwego/hertz/pkg/app/client"
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/config"
-	"github.com/cloudwego/hertz/pkg/network/netpoll"
 	"github.com/cloudwego/hertz/pkg/network/standard"
 	"github.com/cloudwego/hertz/pkg/protocol"
 
@@ -892,26 +891,6 @@ func TestClientDialerTLS(t *testing.T) {
 		}
 	})
 
-	t.Run("netpoll-has-no-tls", func(t *testing.T) {
-		// Documents the Hertz behaviour ctTLSServer works around: with
-		// netpoll chosen explicitly the TLS config is ignored and the
-		// server speaks plain HTTP, so a wss dial fails.
-		cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
-		addr := ctServe(t, "127.0.0.1:0", []config.Option{server.WithTLS(cfg), server.WithTransport(netpoll.NewTransporter)}, func(h *server.Hertz) {
-			h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
-				_ = (&websocket.HertzUpgrader{}).Upgrade(ctx, echoHandler)
-			})
-		})
-		d := &websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pool}, HandshakeTimeout: 5 * time.Second}
-		if c, _, err := d.Dial("wss://"+addr+"/ws", nil); err == nil {
-			c.Close()
-			t.Fatal("wss dial to a netpoll server succeeded")
-		} else {
-			t.Logf("wss to netpoll: %v", err)
-		}
-		c, _ := ctDial(t, &websocket.Dialer{}, "ws://"+addr+"/ws", nil)
-		ctEcho(t, c, websocket.TextMessage, []byte("plain"))
-	})
 }
 
 // ---------------------------------------------------------------------------

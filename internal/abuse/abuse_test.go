@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -811,16 +810,6 @@ func deflate(b []byte) []byte {
 	_, _ = w.Write(b)
 	_ = w.Flush()
 	return bytes.TrimSuffix(buf.Bytes(), []byte{0, 0, 0xff, 0xff})
-}
-
-// smallReceiveBuffer makes a client socket's receive buffer small, so that
-// a server writing to a client that never reads blocks soon.
-func smallReceiveBuffer(network, address string, c syscall.RawConn) error {
-	var err error
-	_ = c.Control(func(fd uintptr) {
-		err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-	})
-	return err
 }
 
 // trickleTimeout is the MessageTimeout of the trickle row.
