@@ -1,6 +1,10 @@
-# Development tasks. Every target works without Go on PATH: Go lives at
-# /usr/local/go on the machines this project is built on.
-export PATH := /usr/local/go/bin:$(PATH)
+# Development tasks; `make help` lists them.
+#
+# GO is the go command: the one on PATH, else /usr/local/go/bin/go, where the
+# machines this project is built on keep it. Its directory goes first on
+# PATH, so that tests which run go themselves use the same toolchain.
+GO ?= $(firstword $(shell command -v go 2>/dev/null) /usr/local/go/bin/go)
+export PATH := $(dir $(GO)):$(PATH)
 
 # staticcheck v0.8.2 (2026.2.2) is the release built for the Go 1.26
 # toolchain used here; `go run` builds it once and caches it.
@@ -24,31 +28,45 @@ REDISHUB := hub/redishub
 # hub/redishub and its Redis client.
 CHAT := examples/chat
 
-.PHONY: all test lint conformance load abuse bench bench-compare fuzz cover run-echo
+.PHONY: all help check test cross lint conformance load abuse bench bench-compare fuzz cover run-echo
 
 all: lint test
 
+## help: this list
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST) | sed 's/: /\t/' | expand -t 16
+
+## check: the quick loop, a few minutes: the Windows and macOS vet (make cross), then go vet and every test of the library's module with -short and no race detector
+check: cross
+	$(GO) vet ./...
+	$(GO) test -short -count=1 -timeout $(TESTTIMEOUT) ./...
+
+## cross: go vet of the library and its tests for Windows and macOS, which this machine cannot run
+cross:
+	GOOS=windows $(GO) vet ./...
+	GOOS=darwin $(GO) vet ./...
+
 ## test: go vet, every test with the race detector (the browser tests, which drive examples/chat too, and the hub/redishub module included), then the allocation tests without it (the race detector makes sync.Pool drop items) and the short form of the abuse suite (its timings and memory bounds are measured without the race detector's overhead)
 test:
-	go vet ./...
-	go test -race -count=1 -timeout $(TESTTIMEOUT) $$(go list ./... | grep -v /internal/abuse)
-	go test -count=1 -run 'SteadyStateAllocs' .
-	go test -count=1 -timeout 10m -run '^TestAbuse$$' -v ./internal/abuse/
-	cd $(BROWSERTEST) && go vet ./... && go test -race -count=1 -timeout 10m ./...
-	cd $(REDISHUB) && go vet ./... && go test -race -count=1 -timeout $(TESTTIMEOUT) ./...
-	cd $(CHAT) && go vet ./...
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout $(TESTTIMEOUT) $$($(GO) list ./... | grep -v /internal/abuse)
+	$(GO) test -count=1 -run 'SteadyStateAllocs' .
+	$(GO) test -count=1 -timeout 10m -run '^TestAbuse$$' -v ./internal/abuse/
+	cd $(BROWSERTEST) && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 10m ./...
+	cd $(REDISHUB) && $(GO) vet ./... && $(GO) test -race -count=1 -timeout $(TESTTIMEOUT) ./...
+	cd $(CHAT) && $(GO) vet ./...
 
 ## conformance: every Autobahn case family against our server (netpoll, standard) and our client; fails on any FAILED case
 conformance:
-	go test -race -count=1 -timeout 20m -v -run 'Conformance|Broken' ./internal/conformance/
+	$(GO) test -race -count=1 -timeout 20m -v -run 'Conformance|Broken' ./internal/conformance/
 
 ## load: the load test at full size, on 127.0.0.1: WSLOAD_CONNS connections (10000) echoing for WSLOAD_DURATION (60s) on each transport; make test runs it with 1000 for 5s
 load:
-	WSLOAD_CONNS=$(WSLOAD_CONNS) WSLOAD_DURATION=$(WSLOAD_DURATION) go test -count=1 -timeout 30m -run '^TestLoadEcho$$' -v .
+	WSLOAD_CONNS=$(WSLOAD_CONNS) WSLOAD_DURATION=$(WSLOAD_DURATION) $(GO) test -count=1 -timeout 30m -run '^TestLoadEcho$$' -v .
 
 ## abuse: every attack of internal/abuse at full size (2,000 connections announcing 32 MiB, 100 messages of 32 MiB at once, 2,000 peers that never read, 20,000-connection churn, ...) on both transports, with the table of peak heap, peak RSS and the well-behaved client's latency; make test runs the short form
 abuse:
-	ABUSE=full go test -count=1 -timeout 60m -run '^TestAbuse$$' -v ./internal/abuse/
+	ABUSE=full $(GO) test -count=1 -timeout 60m -run '^TestAbuse$$' -v ./internal/abuse/
 
 ## lint: gofmt (no file may need formatting), go vet and staticcheck
 lint:
@@ -56,15 +74,15 @@ lint:
 	if [ -n "$$unformatted" ]; then \
 		echo "gofmt -l: these files need gofmt -w:"; echo "$$unformatted"; exit 1; \
 	fi
-	go vet ./...
-	go run $(STATICCHECK) ./...
-	cd $(BROWSERTEST) && go vet ./... && go run $(STATICCHECK) ./...
-	cd $(REDISHUB) && go vet ./... && go run $(STATICCHECK) ./...
-	cd $(CHAT) && go vet ./... && go run $(STATICCHECK) ./...
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	cd $(BROWSERTEST) && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
+	cd $(REDISHUB) && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
+	cd $(CHAT) && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
 ## bench: every benchmark, with allocations (BENCH=regexp to choose)
 bench:
-	go test -run '^$$' -bench '$(BENCH)' -benchmem ./...
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...
 
 ## bench-compare: echo servers of this library and its peers under one load (bench/)
 bench-compare:
@@ -73,20 +91,20 @@ bench-compare:
 ## fuzz: every Fuzz target of every package, FUZZTIME each (default 60s)
 fuzz:
 	@set -e; \
-	for pkg in $$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
-		list="$$(go test -list '^Fuzz' "$$pkg")"; \
+	for pkg in $$($(GO) list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
+		list="$$($(GO) test -list '^Fuzz' "$$pkg")"; \
 		for name in $$(printf '%s\n' "$$list" | grep '^Fuzz' || true); do \
 			echo "== $$pkg $$name ($(FUZZTIME))"; \
-			go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
 		done; \
 	done
 
 ## cover: tests with coverage; writes coverage.out and prints the total
 cover:
-	go test -count=1 -timeout $(TESTTIMEOUT) -covermode=atomic -coverprofile=coverage.out ./...
-	@go tool cover -func=coverage.out | tail -n 1
+	$(GO) test -count=1 -timeout $(TESTTIMEOUT) -covermode=atomic -coverprofile=coverage.out ./...
+	@$(GO) tool cover -func=coverage.out | tail -n 1
 	@echo "details: go tool cover -html=coverage.out"
 
 ## run-echo: the echo example on $(ADDR) (open http://$(ADDR)/)
 run-echo:
-	go run ./examples/echo -addr $(ADDR)
+	$(GO) run ./examples/echo -addr $(ADDR)
