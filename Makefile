@@ -68,8 +68,8 @@ load:
 abuse:
 	ABUSE=full $(GO) test -count=1 -timeout 60m -run '^TestAbuse$$' -v ./internal/abuse/
 
-## lint: gofmt (no file may need formatting), go vet and staticcheck
-lint:
+## lint: gofmt (no file may need formatting), go vet and staticcheck, and make cross
+lint: cross
 	@unformatted="$$(gofmt -l .)"; \
 	if [ -n "$$unformatted" ]; then \
 		echo "gofmt -l: these files need gofmt -w:"; echo "$$unformatted"; exit 1; \
