@@ -375,24 +375,22 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, req *http.Request
 	}
 	_ = conn.SetDeadline(time.Time{})
 
-	cfg := connConfig{
-		readBufferSize:     readBufferSizeOrDefault(d.ReadBufferSize),
-		writeBufferSize:    orDefault(d.WriteBufferSize, DefaultWriteBufferSize),
-		writeBufferPool:    d.WriteBufferPool,
-		readLimit:          readLimitOrDefault(d.ReadLimit),
-		subprotocol:        subprotocol,
-		compression:        agreed,
-		compressionOptions: d.Compression,
-		keepAlive:          d.KeepAlive,
-		messageTimeout:     timeoutOrDefault(d.MessageTimeout, DefaultMessageTimeout),
-		writeTimeout:       timeoutOrDefault(d.WriteTimeout, DefaultWriteTimeout),
-	}
+	cfg := d.options().config(subprotocol, agreed)
 	// Bytes the server sent right after its 101 are in br; the transport
 	// starts with them.
 	pending, _ := br.Peek(br.Buffered())
 	t := newSocketTransport(conn, pending, cfg.readBufferSize, clientWriteBufferSize)
 	c := newConn(t, frame.RoleClient, cfg, conn.LocalAddr(), conn.RemoteAddr())
 	return c, resp, nil
+}
+
+// options are the Dialer's Conn settings.
+func (d *Dialer) options() connOptions {
+	return connOptions{
+		readBufferSize: d.ReadBufferSize, writeBufferSize: d.WriteBufferSize, writeBufferPool: d.WriteBufferPool,
+		readLimit: d.ReadLimit, compression: d.Compression, keepAlive: d.KeepAlive,
+		messageTimeout: d.MessageTimeout, writeTimeout: d.WriteTimeout,
+	}
 }
 
 // clientWriteBufferSize is the size of a client's pooled output buffer:

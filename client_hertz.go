@@ -99,20 +99,18 @@ func (p *ClientUpgrader) UpgradeResponse(req *protocol.Request, resp *protocol.R
 	// the WebSocket that follows.
 	_ = conn.SetReadTimeout(0)
 	_ = conn.SetWriteTimeout(0)
-	cfg := connConfig{
-		readBufferSize:     readBufferSizeOrDefault(p.ReadBufferSize),
-		writeBufferSize:    orDefault(p.WriteBufferSize, DefaultWriteBufferSize),
-		writeBufferPool:    p.WriteBufferPool,
-		readLimit:          readLimitOrDefault(p.ReadLimit),
-		subprotocol:        subprotocol,
-		compression:        agreed,
-		compressionOptions: p.Compression,
-		keepAlive:          p.KeepAlive,
-		messageTimeout:     timeoutOrDefault(p.MessageTimeout, DefaultMessageTimeout),
-		writeTimeout:       timeoutOrDefault(p.WriteTimeout, DefaultWriteTimeout),
-	}
+	cfg := p.options().config(subprotocol, agreed)
 	t := &hertzClientConn{Conn: conn, upgrade: resp.BodyStream()}
 	return newConn(t, frame.RoleClient, cfg, conn.LocalAddr(), conn.RemoteAddr()), nil
+}
+
+// options are the ClientUpgrader's Conn settings.
+func (p *ClientUpgrader) options() connOptions {
+	return connOptions{
+		readBufferSize: p.ReadBufferSize, writeBufferSize: p.WriteBufferSize, writeBufferPool: p.WriteBufferPool,
+		readLimit: p.ReadLimit, compression: p.Compression, keepAlive: p.KeepAlive,
+		messageTimeout: p.MessageTimeout, writeTimeout: p.WriteTimeout,
+	}
 }
 
 // hertzClientConn is a connection taken over from Hertz's client. It keeps

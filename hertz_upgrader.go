@@ -225,18 +225,8 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 	}
 
 	subprotocol := u.selectSubprotocol(ctx)
-	cfg := connConfig{
-		readBufferSize:     readBufferSizeOrDefault(u.ReadBufferSize),
-		writeBufferSize:    orDefault(u.WriteBufferSize, DefaultWriteBufferSize),
-		writeBufferPool:    u.WriteBufferPool,
-		readLimit:          readLimitOrDefault(u.ReadLimit),
-		subprotocol:        subprotocol,
-		compressionOptions: u.Compression,
-		keepAlive:          u.KeepAlive,
-		messageTimeout:     timeoutOrDefault(u.MessageTimeout, DefaultMessageTimeout),
-		writeTimeout:       timeoutOrDefault(u.WriteTimeout, DefaultWriteTimeout),
-		budget:             u.budget.get(u.ReceiveBudget),
-	}
+	cfg := u.options().config(subprotocol, nil)
+	cfg.budget = u.budget.get(u.ReceiveBudget)
 	if u.EnableCompression {
 		// RFC 7692 §5: accept the first offer we can honour; offers we
 		// cannot are declined, never a reason to fail the handshake.
@@ -292,6 +282,15 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 		serveHijacked(ctx, raw, hijacked, cfg, &u.live, handler)
 	})
 	return nil
+}
+
+// options are the upgrader's Conn settings.
+func (u *HertzUpgrader) options() connOptions {
+	return connOptions{
+		readBufferSize: u.ReadBufferSize, writeBufferSize: u.WriteBufferSize, writeBufferPool: u.WriteBufferPool,
+		readLimit: u.ReadLimit, compression: u.Compression, keepAlive: u.KeepAlive,
+		messageTimeout: u.MessageTimeout, writeTimeout: u.WriteTimeout,
+	}
 }
 
 // discardResponse stands in for Hertz's response writer during a handover,

@@ -195,6 +195,35 @@ type connConfig struct {
 	compressionOptions CompressionOptions
 }
 
+// connOptions are the settings HertzUpgrader, Dialer and ClientUpgrader
+// share, as the application set them (zero for a default).
+type connOptions struct {
+	readBufferSize, writeBufferSize int
+	writeBufferPool                 BufferPool
+	readLimit                       int64
+	compression                     CompressionOptions
+	keepAlive                       time.Duration
+	messageTimeout, writeTimeout    time.Duration
+}
+
+// config is the one place where a Conn's settings get their defaults:
+// every zero replaced by its default, with the subprotocol and the
+// compression parameters the handshake agreed (nil for none).
+func (o connOptions) config(subprotocol string, agreed *frame.DeflateParams) connConfig {
+	return connConfig{
+		readBufferSize:     readBufferSizeOrDefault(o.readBufferSize),
+		writeBufferSize:    orDefault(o.writeBufferSize, DefaultWriteBufferSize),
+		writeBufferPool:    o.writeBufferPool,
+		readLimit:          readLimitOrDefault(o.readLimit),
+		subprotocol:        subprotocol,
+		compression:        agreed,
+		compressionOptions: o.compression,
+		keepAlive:          o.keepAlive,
+		messageTimeout:     timeoutOrDefault(o.messageTimeout, DefaultMessageTimeout),
+		writeTimeout:       timeoutOrDefault(o.writeTimeout, DefaultWriteTimeout),
+	}
+}
+
 // readBufferSizeOrDefault is the size of a Conn's read buffer: at least a
 // whole control frame, header included, since a Conn peeks one at once.
 func readBufferSizeOrDefault(size int) int {
