@@ -16,7 +16,7 @@ var (
 	// ErrReadLimit is returned when reading a message that is larger than the
 	// read limit set for the connection. The peer has been sent close code
 	// 1009 (Message Too Big).
-	ErrReadLimit = errors.New("websocket: read limit exceeded")
+	ErrReadLimit error = &codedError{code: CloseMessageTooBig, text: "websocket: read limit exceeded"}
 
 	// ErrConnClosed is returned by every operation on a Conn after Close, or
 	// after the HertzHandler that owned it returned. It matches net.ErrClosed
@@ -30,7 +30,7 @@ var (
 	// for messages being received (HertzUpgrader.ReceiveBudget) could not
 	// hold the rest of a message whose size was not known in advance. The
 	// peer has been sent close code 1013 (Try Again Later).
-	ErrReceiveBudget = errors.New("websocket: server receive budget exhausted")
+	ErrReceiveBudget error = &codedError{code: CloseTryAgainLater, text: "websocket: server receive budget exhausted"}
 
 	errInvalidControlFrame     = errors.New("websocket: invalid control frame")
 	errBadWriteOpCode          = errors.New("websocket: bad write message type")
@@ -58,6 +58,47 @@ func (*messageTimeoutError) Error() string {
 }
 func (*messageTimeoutError) Timeout() bool   { return true }
 func (*messageTimeoutError) Temporary() bool { return false }
+func (*messageTimeoutError) closeCode() int  { return ClosePolicyViolation }
+
+// codedError is a sentinel error that names the close code this side sent
+// the peer when it happened (see CloseCode).
+type codedError struct {
+	code int
+	text string
+}
+
+func (e *codedError) Error() string  { return e.text }
+func (e *codedError) closeCode() int { return e.code }
+
+// closeCoder is an error that knows the close code this side sent.
+type closeCoder interface{ closeCode() int }
+
+// CloseCode returns the close code that ended the connection err comes
+// from, or -1 when err carries none:
+//
+//   - the peer's code for a *CloseError (1006 when the connection ended
+//     without a close frame);
+//   - the code this side sent for a *ProtocolError (1002, 1007),
+//     ErrReadLimit (1009), ErrMessageTimeout (1008), ErrReceiveBudget (1013)
+//     and ErrKeepAliveTimeout (1001).
+//
+// It looks through wrapped errors, as errors.As does. It is this package's
+// counterpart of coder/websocket's CloseStatus.
+func CloseCode(err error) int {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	var pe *ProtocolError
+	if errors.As(err, &pe) {
+		return int(pe.Code)
+	}
+	var coded closeCoder
+	if errors.As(err, &coded) {
+		return coded.closeCode()
+	}
+	return -1
+}
 
 // HandshakeError describes an error with the handshake from the peer.
 type HandshakeError struct {

@@ -15,6 +15,7 @@ func (*keepAliveTimeoutError) Error() string {
 }
 func (*keepAliveTimeoutError) Timeout() bool   { return true }
 func (*keepAliveTimeoutError) Temporary() bool { return false }
+func (*keepAliveTimeoutError) closeCode() int  { return CloseGoingAway }
 
 // ErrKeepAliveTimeout is returned by reads on a connection that keepalive
 // closed because the peer sent nothing, not even the pong to a ping, for a
