@@ -12,6 +12,9 @@ type liveConns struct {
 	mu       sync.Mutex
 	conns    map[*Conn]struct{}
 	draining bool
+	// drained is closed when the set is empty once draining began.
+	drained       chan struct{}
+	drainedClosed bool
 }
 
 func (l *liveConns) add(c *Conn) bool {
@@ -30,7 +33,30 @@ func (l *liveConns) add(c *Conn) bool {
 func (l *liveConns) remove(c *Conn) {
 	l.mu.Lock()
 	delete(l.conns, c)
+	l.closeDrainedIfEmpty()
 	l.mu.Unlock()
+}
+
+// drain refuses new connections from now on and returns a channel closed
+// once no connection is left.
+func (l *liveConns) drain() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.draining = true
+	if l.drained == nil {
+		l.drained = make(chan struct{})
+	}
+	l.closeDrainedIfEmpty()
+	return l.drained
+}
+
+// closeDrainedIfEmpty closes drained when draining and no connection is
+// left. The caller holds mu.
+func (l *liveConns) closeDrainedIfEmpty() {
+	if l.draining && len(l.conns) == 0 && !l.drainedClosed {
+		l.drainedClosed = true
+		close(l.drained)
+	}
 }
 
 func (l *liveConns) isDraining() bool {
@@ -72,9 +98,7 @@ func (u *HertzUpgrader) Connections() int { return u.live.count() }
 //	h := server.Default()
 //	h.OnShutdown = append(h.OnShutdown, upgrader.Shutdown)
 func (u *HertzUpgrader) Shutdown(ctx context.Context) {
-	u.live.mu.Lock()
-	u.live.draining = true
-	u.live.mu.Unlock()
+	drained := u.live.drain()
 
 	msg := FormatCloseMessage(CloseGoingAway, "server shutting down")
 	deadline := time.Now().Add(closeWriteTimeout)
@@ -91,17 +115,11 @@ func (u *HertzUpgrader) Shutdown(ctx context.Context) {
 	}
 	wg.Wait()
 
-	const poll = 10 * time.Millisecond
-	ticker := time.NewTicker(poll)
-	defer ticker.Stop()
-	for u.live.count() > 0 {
-		select {
-		case <-ctx.Done():
-			for _, c := range u.live.snapshot() {
-				_ = c.Close()
-			}
-			return
-		case <-ticker.C:
+	select {
+	case <-drained:
+	case <-ctx.Done():
+		for _, c := range u.live.snapshot() {
+			_ = c.Close()
 		}
 	}
 }
