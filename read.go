@@ -606,42 +606,71 @@ func (c *Conn) handleControl(h frame.Header) error {
 // the protocol and of the read limit are answered with a close frame
 // carrying their code, and the connection is closed (RFC 6455 §7.1.7).
 func (c *Conn) failRead(err error) error {
-	var pe *frame.ProtocolError
-	switch {
-	case errors.As(err, &pe):
-		c.failConnection(int(pe.Code), pe.Reason)
-	case err == errReadLimitExceeded:
-		c.failConnection(CloseMessageTooBig, "message too big")
-		err = ErrReadLimit
-	case err == errBudgetExhausted:
-		c.failConnection(CloseTryAgainLater, "server busy: receive budget exhausted")
-		err = ErrReceiveBudget
-	case err == errBudgetDeadline || c.messageTimedOut(err):
-		// The peer is too slow to be holding a message buffer; it may
-		// still be reading, so tell it why.
-		c.failConnection(ClosePolicyViolation, "message timeout")
-		err = ErrMessageTimeout
-	case c.closed.Load():
-		var ce *CloseError
-		switch {
-		case c.keepAliveExpired():
-			err = ErrKeepAliveTimeout
-		case !errors.As(err, &ce):
-			err = ErrConnClosed
-		}
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		// RFC 6455 §7.1.5: no close frame was received: 1006.
-		err = &CloseError{Code: CloseAbnormalClosure, Text: io.ErrUnexpectedEOF.Error()}
-	case errors.Is(err, syscall.ECONNRESET):
-		// A reset ends the connection without a close frame too; netpoll
-		// reports it as EOF, the standard transport as ECONNRESET.
-		err = &CloseError{Code: CloseAbnormalClosure, Text: syscall.ECONNRESET.Error()}
+	state := readState{
+		closed:           c.closed.Load(),
+		keepAliveExpired: c.keepAliveExpired(),
+		messageTimedOut:  c.messageTimedOut(err),
 	}
-	c.readErr = err
+	f := classifyReadError(err, state)
+	if f.closeCode != 0 {
+		c.failConnection(f.closeCode, f.reason)
+	}
+	c.readErr = f.err
 	if c.inflating {
 		c.endInflate()
 	}
-	return err
+	return f.err
+}
+
+// readState is what classifyReadError needs to know of the connection.
+type readState struct {
+	closed           bool // Close was called (by us, keepalive or the close handshake)
+	keepAliveExpired bool // keepalive closed it
+	messageTimedOut  bool // the read timed out at the message deadline
+}
+
+// readFailure is what a read error becomes: the error every later read
+// returns and, when closeCode is not 0, the close frame to send the peer
+// before closing (RFC 6455 §7.1.7).
+type readFailure struct {
+	err       error
+	closeCode int
+	reason    string
+}
+
+// classifyReadError decides, without side effects, what failRead does with
+// err.
+func classifyReadError(err error, st readState) readFailure {
+	var pe *frame.ProtocolError
+	switch {
+	case errors.As(err, &pe):
+		return readFailure{err, int(pe.Code), pe.Reason}
+	case err == errReadLimitExceeded:
+		return readFailure{ErrReadLimit, CloseMessageTooBig, "message too big"}
+	case err == errBudgetExhausted:
+		return readFailure{ErrReceiveBudget, CloseTryAgainLater, "server busy: receive budget exhausted"}
+	case err == errBudgetDeadline || st.messageTimedOut:
+		// The peer is too slow to be holding a message buffer; it may
+		// still be reading, so tell it why.
+		return readFailure{ErrMessageTimeout, ClosePolicyViolation, "message timeout"}
+	case st.closed:
+		var ce *CloseError
+		switch {
+		case st.keepAliveExpired:
+			return readFailure{err: ErrKeepAliveTimeout}
+		case !errors.As(err, &ce):
+			return readFailure{err: ErrConnClosed}
+		}
+		return readFailure{err: err}
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		// RFC 6455 §7.1.5: no close frame was received: 1006.
+		return readFailure{err: &CloseError{Code: CloseAbnormalClosure, Text: io.ErrUnexpectedEOF.Error()}}
+	case errors.Is(err, syscall.ECONNRESET):
+		// A reset ends the connection without a close frame too; netpoll
+		// reports it as EOF, the standard transport as ECONNRESET.
+		return readFailure{err: &CloseError{Code: CloseAbnormalClosure, Text: syscall.ECONNRESET.Error()}}
+	}
+	return readFailure{err: err}
 }
 
 // failReadLocked is failRead for a caller that does not hold readMu.
