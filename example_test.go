@@ -13,12 +13,11 @@ import (
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/cloudwego/hertz/pkg/common/hlog"
-	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
 )
 
-// Serve an echo endpoint on Hertz and talk to it with a gorilla/websocket
+// Serve an echo endpoint on Hertz and talk to it with this package's
 // client. (The tests in this package silence Hertz's log output.)
 func ExampleHertzUpgrader_Upgrade() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -59,8 +58,8 @@ func ExampleHertzUpgrader_Upgrade() {
 	})
 	go func() { _ = h.Run() }()
 
-	// A client, here gorilla/websocket.
-	dialer := gorilla.Dialer{HandshakeTimeout: 5 * time.Second}
+	// A client: this package's Dialer, whose API is gorilla/websocket's.
+	dialer := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
 	client, resp, err := dialer.Dial("ws://"+ln.Addr().String()+"/echo?name=gopher", nil)
 	if err != nil {
 		log.Fatal(err)
@@ -74,7 +73,7 @@ func ExampleHertzUpgrader_Upgrade() {
 	}
 	fmt.Printf("%s\n", msg)
 
-	if err := client.WriteMessage(gorilla.TextMessage, []byte("hello, websocket")); err != nil {
+	if err := client.WriteMessage(websocket.TextMessage, []byte("hello, websocket")); err != nil {
 		log.Fatal(err)
 	}
 	_, msg, err = client.ReadMessage()
@@ -86,8 +85,8 @@ func ExampleHertzUpgrader_Upgrade() {
 	// The close handshake: the client sends a close message, the server's
 	// default close handler answers with the same code, and the client's
 	// next read reports it.
-	bye := gorilla.FormatCloseMessage(gorilla.CloseNormalClosure, "bye")
-	if err := client.WriteControl(gorilla.CloseMessage, bye, time.Now().Add(time.Second)); err != nil {
+	bye := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")
+	if err := client.WriteControl(websocket.CloseMessage, bye, time.Now().Add(time.Second)); err != nil {
 		log.Fatal(err)
 	}
 	_, _, err = client.ReadMessage()
@@ -181,8 +180,8 @@ func ExampleNewPreparedMessage() {
 	go func() { _ = h.Run() }()
 
 	// Three clients connect.
-	dialer := gorilla.Dialer{HandshakeTimeout: 5 * time.Second}
-	var clients []*gorilla.Conn
+	dialer := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	var clients []*websocket.Conn
 	var conns []*websocket.Conn
 	for i := 0; i < 3; i++ {
 		client, _, err := dialer.Dial("ws://"+ln.Addr().String()+"/feed", nil)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
-	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/hub"
@@ -46,10 +45,10 @@ func Example() {
 	go func() { _ = srv.Run() }()
 	defer func() { _ = srv.Shutdown(context.Background()) }()
 
-	dial := func(user string) *gorilla.Conn {
+	dial := func(user string) *websocket.Conn {
 		url := "ws://" + ln.Addr().String() + "/chat?user=" + user
 		for i := 0; i < 100; i++ { // the server may still be starting
-			if c, _, err := gorilla.DefaultDialer.Dial(url, nil); err == nil {
+			if c, _, err := websocket.DefaultDialer.Dial(url, nil); err == nil {
 				<-joined
 				return c
 			}
@@ -62,10 +61,10 @@ func Example() {
 	defer ann.Close()
 	defer bob.Close()
 
-	if err := ann.WriteMessage(gorilla.TextMessage, []byte("hi, Bob")); err != nil {
+	if err := ann.WriteMessage(websocket.TextMessage, []byte("hi, Bob")); err != nil {
 		log.Fatal(err)
 	}
-	for _, c := range []*gorilla.Conn{ann, bob} {
+	for _, c := range []*websocket.Conn{ann, bob} {
 		_, msg, err := c.ReadMessage()
 		if err != nil {
 			log.Fatal(err)
