@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	gorilla "github.com/gorilla/websocket"
-
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/hub"
 	"github.com/hertzws/websocket/hub/internal/hubtest"
@@ -259,8 +257,8 @@ func TestClientRemovedWhenConnectionEnds(t *testing.T) {
 		srv.WaitReady(t, 2)
 		cp, _ := h.Client("polite")
 
-		msg := gorilla.FormatCloseMessage(gorilla.CloseNormalClosure, "bye")
-		if err := polite.Conn.WriteControl(gorilla.CloseMessage, msg, time.Now().Add(time.Second)); err != nil {
+		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")
+		if err := polite.Conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		err := recv(t, ended)
@@ -361,7 +359,7 @@ func TestCloseWithSendsQueueThenClose(t *testing.T) {
 		if got := c.Messages(); !reflect.DeepEqual(got, []string{"one", "two", "three"}) {
 			t.Fatalf("client got %q before the close", got)
 		}
-		var ce *gorilla.CloseError
+		var ce *websocket.CloseError
 		if !errors.As(err, &ce) || ce.Code != 4001 || ce.Text != "kicked" {
 			t.Fatalf("client read error %v, want close 4001 \"kicked\"", err)
 		}
@@ -387,7 +385,7 @@ func TestHubCloseGoingAway(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range []*hubtest.Client{a, b} {
-			if err := c.WaitEnd(t, 5*time.Second); !gorilla.IsCloseError(err, gorilla.CloseGoingAway) {
+			if err := c.WaitEnd(t, 5*time.Second); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 				t.Fatalf("client read error %v, want close 1001", err)
 			}
 		}

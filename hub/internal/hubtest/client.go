@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	gorilla "github.com/gorilla/websocket"
+	"github.com/hertzws/websocket"
 )
 
 // DialOptions shapes a test client.
@@ -22,7 +22,7 @@ type DialOptions struct {
 	// KeepBytes, when positive, keeps only the first KeepBytes bytes of
 	// each message, for tests that send large ones.
 	KeepBytes int
-	// ReadBufferSize is gorilla's read buffer; zero means its default.
+	// ReadBufferSize is the Dialer's read buffer; zero means its default.
 	ReadBufferSize int
 	// Compression offers permessage-deflate.
 	Compression bool
@@ -34,10 +34,10 @@ type DialOptions struct {
 	Counter *atomic.Int64
 }
 
-// Client is a gorilla/websocket client, the third-party peer of the hub's
-// tests, that records what it reads.
+// Client is a client made with this package's Dialer, the peer of the
+// hub's tests, that records what it reads.
 type Client struct {
-	Conn *gorilla.Conn
+	Conn *websocket.Conn
 	opts DialOptions
 
 	resume chan struct{}
@@ -51,7 +51,7 @@ type Client struct {
 // connection is closed when the test ends.
 func Dial(t testing.TB, url string, opts DialOptions) *Client {
 	t.Helper()
-	d := gorilla.Dialer{
+	d := websocket.Dialer{
 		HandshakeTimeout:  5 * time.Second,
 		ReadBufferSize:    opts.ReadBufferSize,
 		EnableCompression: opts.Compression,
@@ -184,7 +184,7 @@ func (c *Client) Err() error {
 // Say sends a text message to the server.
 func (c *Client) Say(t testing.TB, text string) {
 	t.Helper()
-	if err := c.Conn.WriteMessage(gorilla.TextMessage, []byte(text)); err != nil {
+	if err := c.Conn.WriteMessage(websocket.TextMessage, []byte(text)); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 }

@@ -32,7 +32,7 @@ type Fanout struct {
 // fanoutRoom is the room of every subscriber.
 const fanoutRoom = "fanout"
 
-// Run connects the subscribers (gorilla clients, in a process of their
+// Run connects the subscribers (Dialer clients, in a process of their
 // own), measures the server's memory, then broadcasts b.N messages and
 // reports deliveries per second (messages received by all subscribers
 // together), messages per second, and the server's memory per connection:

@@ -1,6 +1,6 @@
 // Package hubtest holds what the hub's tests and benchmarks, in this module
 // and in hub/redishub, share: Hertz servers on 127.0.0.1 for both
-// transports, gorilla/websocket clients that record what they receive, and
+// transports, clients (this package's Dialer) that record what they receive, and
 // checks for leaked goroutines. It is for tests only.
 package hubtest
 

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	gorilla "github.com/gorilla/websocket"
+	"github.com/hertzws/websocket"
 )
 
 // subscribersEnv carries, to a test binary started as a subscriber
@@ -93,12 +93,12 @@ func runSubscribers(spec string, in io.Reader, out io.Writer) error {
 // dialSubscribers connects n clients, a few at a time, round robin over
 // urls, joined to room; each reads and discards messages and calls got for
 // each.
-func dialSubscribers(n int, room string, urls []string, got func()) ([]*gorilla.Conn, error) {
+func dialSubscribers(n int, room string, urls []string, got func()) ([]*websocket.Conn, error) {
 	const dialers = 16
-	d := gorilla.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 512, WriteBufferSize: 256}
+	d := websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 512, WriteBufferSize: 256}
 	var (
 		mu    sync.Mutex
-		conns []*gorilla.Conn
+		conns []*websocket.Conn
 		first error
 		wg    sync.WaitGroup
 		next  atomic.Int64
@@ -131,7 +131,7 @@ func dialSubscribers(n int, room string, urls []string, got func()) ([]*gorilla.
 	return conns, first
 }
 
-func discardMessages(c *gorilla.Conn, got func()) {
+func discardMessages(c *websocket.Conn, got func()) {
 	for {
 		_, r, err := c.NextReader()
 		if err != nil {
