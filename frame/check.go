@@ -59,44 +59,44 @@ func CheckHeader(h Header, s State) error {
 	if h.Opcode.IsReserved() {
 		// RFC 6455 §5.2: if an unknown opcode is received, the receiving
 		// endpoint MUST _Fail the WebSocket Connection_.
-		return protocolError("reserved opcode")
+		return ErrReservedOpcode
 	}
 	if h.Rsv&^s.AllowedRsv != 0 {
 		// RFC 6455 §5.2: RSV1-3 MUST be 0 unless an extension is negotiated
 		// that defines meanings for non-zero values.
-		return protocolError("unexpected RSV bit")
+		return ErrUnexpectedRSV
 	}
 	if h.PayloadLen < 0 {
-		return protocolError("invalid payload length")
+		return ErrInvalidPayloadLength
 	}
 	if h.Opcode.IsControl() {
 		if h.Rsv != 0 {
 			// RFC 7692 §6.1: an endpoint MUST NOT set the "Per-Message
 			// Compressed" bit of control frames.
-			return protocolError("RSV bit set on control frame")
+			return ErrControlRSV
 		}
 		// RFC 6455 §5.5: control frames MUST NOT be fragmented.
 		if !h.Fin {
-			return protocolError("fragmented control frame")
+			return ErrFragmentedControl
 		}
 		// RFC 6455 §5.5: payload length of 125 bytes or less.
 		if h.PayloadLen > MaxControlPayload {
-			return protocolError("control frame payload too long")
+			return ErrControlTooLong
 		}
 	} else if h.Opcode == OpContinuation && h.Rsv != 0 {
 		// RFC 7692 §6.1: an endpoint MUST NOT set the "Per-Message
 		// Compressed" bit on non-first fragments of a data message.
-		return protocolError("RSV bit set on continuation frame")
+		return ErrContinuationRSV
 	}
 	// RFC 6455 §5.1: a server MUST close the connection upon receiving a
 	// frame that is not masked; a client MUST close a connection if it
 	// detects a masked frame.
 	if s.Role == RoleClient {
 		if h.Masked {
-			return protocolError("masked frame from server")
+			return ErrMaskedFromServer
 		}
 	} else if !h.Masked {
-		return protocolError("unmasked frame from client")
+		return ErrUnmaskedFromClient
 	}
 	// RFC 6455 §5.4: fragments of one message MUST NOT be interleaved with
 	// fragments of another, and a continuation frame only continues an open
@@ -104,11 +104,11 @@ func CheckHeader(h Header, s State) error {
 	switch h.Opcode {
 	case OpContinuation:
 		if !s.InMessage {
-			return protocolError("unexpected continuation frame")
+			return ErrUnexpectedContinuation
 		}
 	case OpText, OpBinary:
 		if s.InMessage {
-			return protocolError("expected continuation frame")
+			return ErrExpectedContinuation
 		}
 	}
 	return nil

@@ -6,14 +6,12 @@ import (
 )
 
 func TestCheckHeader(t *testing.T) {
-	const (
-		ok = ""
-	)
+	var ok error // no error
 	type tc struct {
 		name string
 		h    Header
 		s    State
-		want string // expected Reason, "" for no error
+		want error // the sentinel error, nil for none
 	}
 	srv := State{Role: RoleServer}
 	cli := State{Role: RoleClient}
@@ -36,24 +34,24 @@ func TestCheckHeader(t *testing.T) {
 		{"client final continuation", Header{Fin: true, Opcode: OpContinuation}, cliIn, ok},
 
 		// Reserved opcodes (§5.2).
-		{"server opcode 0x3", m(Header{Fin: true, Opcode: 0x3}), srv, "reserved opcode"},
-		{"client opcode 0x7", Header{Fin: true, Opcode: 0x7}, cli, "reserved opcode"},
-		{"server opcode 0xB", m(Header{Fin: true, Opcode: 0xB}), srv, "reserved opcode"},
-		{"client opcode 0xF", Header{Fin: true, Opcode: 0xF}, cli, "reserved opcode"},
-		{"reserved opcode in message", Header{Fin: true, Opcode: 0x4}, cliIn, "reserved opcode"},
+		{"server opcode 0x3", m(Header{Fin: true, Opcode: 0x3}), srv, ErrReservedOpcode},
+		{"client opcode 0x7", Header{Fin: true, Opcode: 0x7}, cli, ErrReservedOpcode},
+		{"server opcode 0xB", m(Header{Fin: true, Opcode: 0xB}), srv, ErrReservedOpcode},
+		{"client opcode 0xF", Header{Fin: true, Opcode: 0xF}, cli, ErrReservedOpcode},
+		{"reserved opcode in message", Header{Fin: true, Opcode: 0x4}, cliIn, ErrReservedOpcode},
 
 		// RSV bits (§5.2, RFC 7692 §6.1).
-		{"server rsv1 not negotiated", m(Header{Fin: true, Rsv: Rsv1, Opcode: OpText}), srv, "unexpected RSV bit"},
-		{"client rsv2 not negotiated", Header{Fin: true, Rsv: Rsv2, Opcode: OpText}, cli, "unexpected RSV bit"},
-		{"client rsv3 not negotiated", Header{Fin: true, Rsv: Rsv3, Opcode: OpBinary}, cli, "unexpected RSV bit"},
+		{"server rsv1 not negotiated", m(Header{Fin: true, Rsv: Rsv1, Opcode: OpText}), srv, ErrUnexpectedRSV},
+		{"client rsv2 not negotiated", Header{Fin: true, Rsv: Rsv2, Opcode: OpText}, cli, ErrUnexpectedRSV},
+		{"client rsv3 not negotiated", Header{Fin: true, Rsv: Rsv3, Opcode: OpBinary}, cli, ErrUnexpectedRSV},
 		{"server rsv1 negotiated", m(Header{Fin: true, Rsv: Rsv1, Opcode: OpText}), srvDeflate, ok},
 		{"client rsv1 negotiated first fragment", Header{Rsv: Rsv1, Opcode: OpBinary}, cliDeflate, ok},
-		{"server rsv2 with only rsv1 negotiated", m(Header{Fin: true, Rsv: Rsv2, Opcode: OpText}), srvDeflate, "unexpected RSV bit"},
-		{"client rsv1|rsv2 with only rsv1 negotiated", Header{Fin: true, Rsv: Rsv1 | Rsv2, Opcode: OpText}, cliDeflate, "unexpected RSV bit"},
-		{"server rsv1 on ping", m(Header{Fin: true, Rsv: Rsv1, Opcode: OpPing}), srvDeflate, "RSV bit set on control frame"},
-		{"client rsv1 on close", Header{Fin: true, Rsv: Rsv1, Opcode: OpClose, PayloadLen: 2}, cliDeflate, "RSV bit set on control frame"},
-		{"server rsv1 on continuation", m(Header{Fin: true, Rsv: Rsv1, Opcode: OpContinuation}), srvDeflateIn, "RSV bit set on continuation frame"},
-		{"server rsv1 on ping not negotiated", m(Header{Fin: true, Rsv: Rsv1, Opcode: OpPing}), srv, "unexpected RSV bit"},
+		{"server rsv2 with only rsv1 negotiated", m(Header{Fin: true, Rsv: Rsv2, Opcode: OpText}), srvDeflate, ErrUnexpectedRSV},
+		{"client rsv1|rsv2 with only rsv1 negotiated", Header{Fin: true, Rsv: Rsv1 | Rsv2, Opcode: OpText}, cliDeflate, ErrUnexpectedRSV},
+		{"server rsv1 on ping", m(Header{Fin: true, Rsv: Rsv1, Opcode: OpPing}), srvDeflate, ErrControlRSV},
+		{"client rsv1 on close", Header{Fin: true, Rsv: Rsv1, Opcode: OpClose, PayloadLen: 2}, cliDeflate, ErrControlRSV},
+		{"server rsv1 on continuation", m(Header{Fin: true, Rsv: Rsv1, Opcode: OpContinuation}), srvDeflateIn, ErrContinuationRSV},
+		{"server rsv1 on ping not negotiated", m(Header{Fin: true, Rsv: Rsv1, Opcode: OpPing}), srv, ErrUnexpectedRSV},
 
 		// Control frames (§5.5).
 		{"server ping", m(Header{Fin: true, Opcode: OpPing, PayloadLen: 125}), srv, ok},
@@ -61,50 +59,46 @@ func TestCheckHeader(t *testing.T) {
 		{"server close", m(Header{Fin: true, Opcode: OpClose, PayloadLen: 2}), srv, ok},
 		{"server ping inside message", m(Header{Fin: true, Opcode: OpPing}), srvIn, ok},
 		{"client close inside message", Header{Fin: true, Opcode: OpClose}, cliIn, ok},
-		{"server fragmented ping", m(Header{Opcode: OpPing}), srv, "fragmented control frame"},
-		{"client fragmented close", Header{Opcode: OpClose}, cli, "fragmented control frame"},
-		{"server ping 126", m(Header{Fin: true, Opcode: OpPing, PayloadLen: 126}), srv, "control frame payload too long"},
-		{"client close 126", Header{Fin: true, Opcode: OpClose, PayloadLen: 126}, cli, "control frame payload too long"},
-		{"client pong huge", Header{Fin: true, Opcode: OpPong, PayloadLen: 1 << 62}, cli, "control frame payload too long"},
+		{"server fragmented ping", m(Header{Opcode: OpPing}), srv, ErrFragmentedControl},
+		{"client fragmented close", Header{Opcode: OpClose}, cli, ErrFragmentedControl},
+		{"server ping 126", m(Header{Fin: true, Opcode: OpPing, PayloadLen: 126}), srv, ErrControlTooLong},
+		{"client close 126", Header{Fin: true, Opcode: OpClose, PayloadLen: 126}, cli, ErrControlTooLong},
+		{"client pong huge", Header{Fin: true, Opcode: OpPong, PayloadLen: 1 << 62}, cli, ErrControlTooLong},
 
 		// Masking (§5.1).
-		{"server unmasked text", Header{Fin: true, Opcode: OpText}, srv, "unmasked frame from client"},
-		{"server unmasked ping", Header{Fin: true, Opcode: OpPing}, srv, "unmasked frame from client"},
-		{"server unmasked continuation", Header{Opcode: OpContinuation}, srvIn, "unmasked frame from client"},
-		{"client masked text", m(Header{Fin: true, Opcode: OpText}), cli, "masked frame from server"},
-		{"client masked close", m(Header{Fin: true, Opcode: OpClose}), cli, "masked frame from server"},
-		{"client masked continuation", m(Header{Opcode: OpContinuation}), cliIn, "masked frame from server"},
+		{"server unmasked text", Header{Fin: true, Opcode: OpText}, srv, ErrUnmaskedFromClient},
+		{"server unmasked ping", Header{Fin: true, Opcode: OpPing}, srv, ErrUnmaskedFromClient},
+		{"server unmasked continuation", Header{Opcode: OpContinuation}, srvIn, ErrUnmaskedFromClient},
+		{"client masked text", m(Header{Fin: true, Opcode: OpText}), cli, ErrMaskedFromServer},
+		{"client masked close", m(Header{Fin: true, Opcode: OpClose}), cli, ErrMaskedFromServer},
+		{"client masked continuation", m(Header{Opcode: OpContinuation}), cliIn, ErrMaskedFromServer},
 
 		// Fragmentation (§5.4).
-		{"server continuation outside message", m(Header{Fin: true, Opcode: OpContinuation}), srv, "unexpected continuation frame"},
-		{"client continuation outside message", Header{Opcode: OpContinuation}, cli, "unexpected continuation frame"},
-		{"server text inside message", m(Header{Fin: true, Opcode: OpText}), srvIn, "expected continuation frame"},
-		{"client binary inside message", Header{Opcode: OpBinary}, cliIn, "expected continuation frame"},
+		{"server continuation outside message", m(Header{Fin: true, Opcode: OpContinuation}), srv, ErrUnexpectedContinuation},
+		{"client continuation outside message", Header{Opcode: OpContinuation}, cli, ErrUnexpectedContinuation},
+		{"server text inside message", m(Header{Fin: true, Opcode: OpText}), srvIn, ErrExpectedContinuation},
+		{"client binary inside message", Header{Opcode: OpBinary}, cliIn, ErrExpectedContinuation},
 
 		// Out-of-range length (only reachable by hand-built headers).
-		{"negative length", m(Header{Fin: true, Opcode: OpText, PayloadLen: -1}), srv, "invalid payload length"},
+		{"negative length", m(Header{Fin: true, Opcode: OpText, PayloadLen: -1}), srv, ErrInvalidPayloadLength},
 	}
 	for _, tt := range tests {
 		tt := tt
 		t.Run(tt.name, func(t *testing.T) {
 			err := CheckHeader(tt.h, tt.s)
-			if tt.want == ok {
-				if err != nil {
-					t.Fatalf("CheckHeader(%+v, %+v) = %v, want nil", tt.h, tt.s, err)
-				}
-				return
+			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+				t.Fatalf("CheckHeader(%+v, %+v) = %v, want %v", tt.h, tt.s, err, tt.want)
 			}
 			var pe *ProtocolError
-			if !errors.As(err, &pe) {
-				t.Fatalf("CheckHeader(%+v, %+v) = %v, want *ProtocolError", tt.h, tt.s, err)
-			}
-			if pe.Code != CloseProtocolError || pe.Reason != tt.want {
-				t.Fatalf("CheckHeader(%+v, %+v) = {%d %q}, want {1002 %q}", tt.h, tt.s, pe.Code, pe.Reason, tt.want)
-			}
-			if len(pe.Reason) > MaxCloseReason {
-				t.Fatalf("reason %q longer than %d bytes", pe.Reason, MaxCloseReason)
+			if err != nil && (!errors.As(err, &pe) || pe.Code != CloseProtocolError || len(pe.Reason) > MaxCloseReason) {
+				t.Fatalf("CheckHeader(%+v, %+v) = %#v, want a 1002 ProtocolError with a reason of at most %d bytes", tt.h, tt.s, err, MaxCloseReason)
 			}
 		})
+	}
+	// Failing allocates nothing: the errors are preallocated.
+	bad := Header{Fin: true, Opcode: 0x3}
+	if n := testing.AllocsPerRun(100, func() { _ = CheckHeader(bad, srv) }); n != 0 {
+		t.Fatalf("CheckHeader allocates %.0f times on failure", n)
 	}
 }
 

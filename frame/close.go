@@ -123,19 +123,19 @@ func (c CloseCode) String() string {
 func ParseClosePayload(p []byte) (code CloseCode, reason string, err error) {
 	switch {
 	case len(p) > MaxControlPayload:
-		return 0, "", protocolError("close frame payload too long")
+		return 0, "", ErrCloseTooLong
 	case len(p) == 0:
 		return CloseNoStatusReceived, "", nil
 	case len(p) == 1:
-		return 0, "", protocolError("close frame payload of one byte")
+		return 0, "", ErrCloseOneByte
 	}
 	code = CloseCode(binary.BigEndian.Uint16(p))
 	if !code.ValidOnWire() {
-		return 0, "", protocolError("invalid close code")
+		return 0, "", ErrInvalidCloseCode
 	}
 	r := p[2:]
 	if !utf8.Valid(r) {
-		return 0, "", &ProtocolError{Code: CloseInvalidFramePayloadData, Reason: "close reason is not valid UTF-8"}
+		return 0, "", ErrCloseReasonUTF8
 	}
 	return code, string(r), nil
 }

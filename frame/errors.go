@@ -42,7 +42,29 @@ func (e *ProtocolError) Error() string {
 	return prefix + ": " + e.Reason
 }
 
+// The violations CheckHeader, ParseHeader and ParseClosePayload report.
+// Each is one preallocated value: reporting it allocates nothing, and
+// callers compare with errors.Is (or ==) rather than with its Reason.
+var (
+	ErrReservedOpcode         = protocolError("reserved opcode")                                                              // RFC 6455 §5.2
+	ErrUnexpectedRSV          = protocolError("unexpected RSV bit")                                                           // §5.2: no extension defines it
+	ErrInvalidPayloadLength   = protocolError("invalid payload length")                                                       // §5.2: not the minimal encoding
+	ErrLengthMSB              = protocolError("payload length has most significant bit set")                                  // §5.2
+	ErrControlRSV             = protocolError("RSV bit set on control frame")                                                 // RFC 7692 §6
+	ErrFragmentedControl      = protocolError("fragmented control frame")                                                     // §5.5
+	ErrControlTooLong         = protocolError("control frame payload too long")                                               // §5.5
+	ErrContinuationRSV        = protocolError("RSV bit set on continuation frame")                                            // RFC 7692 §6.1
+	ErrMaskedFromServer       = protocolError("masked frame from server")                                                     // §5.1
+	ErrUnmaskedFromClient     = protocolError("unmasked frame from client")                                                   // §5.1
+	ErrUnexpectedContinuation = protocolError("unexpected continuation frame")                                                // §5.4
+	ErrExpectedContinuation   = protocolError("expected continuation frame")                                                  // §5.4
+	ErrCloseTooLong           = protocolError("close frame payload too long")                                                 // §5.5
+	ErrCloseOneByte           = protocolError("close frame payload of one byte")                                              // §5.5.1
+	ErrInvalidCloseCode       = protocolError("invalid close code")                                                           // §7.4
+	ErrCloseReasonUTF8        = &ProtocolError{Code: CloseInvalidFramePayloadData, Reason: "close reason is not valid UTF-8"} // §5.5.1
+)
+
 // protocolError returns a *ProtocolError with code 1002 and the given reason.
-func protocolError(reason string) error {
+func protocolError(reason string) *ProtocolError {
 	return &ProtocolError{Code: CloseProtocolError, Reason: reason}
 }

@@ -154,7 +154,7 @@ func decodeHeader(p []byte) (Header, error) {
 		u := binary.BigEndian.Uint64(p[2:10])
 		// RFC 6455 §5.2: the most significant bit MUST be 0.
 		if u>>63 != 0 {
-			return Header{}, protocolError("payload length has most significant bit set")
+			return Header{}, ErrLengthMSB
 		}
 		h.PayloadLen = int64(u)
 		i = 10
