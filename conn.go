@@ -272,10 +272,11 @@ func (c *Conn) EnableWriteCompression(enable bool) { c.compressionEnabled.Store(
 // SetCompressionLevel sets the flate compression level for subsequent text
 // and binary messages. This function is a noop if compression was not
 // negotiated with the peer. See the compress/flate package for a
-// description of compression levels; valid levels are -2 to 9.
+// description of compression levels; valid levels are -2 to 9, and another
+// returns frame.ErrInvalidCompressionLevel.
 func (c *Conn) SetCompressionLevel(level int) error {
 	if !frame.ValidCompressionLevel(level) {
-		return errInvalidCompressionLevel
+		return frame.ErrInvalidCompressionLevel
 	}
 	c.compressionLevel.Store(int32(level))
 	return nil

@@ -32,12 +32,11 @@ var (
 	// peer has been sent close code 1013 (Try Again Later).
 	ErrReceiveBudget error = &codedError{code: CloseTryAgainLater, text: "websocket: server receive budget exhausted"}
 
-	errInvalidControlFrame     = errors.New("websocket: invalid control frame")
-	errBadWriteOpCode          = errors.New("websocket: bad write message type")
-	errWriterClosed            = errors.New("websocket: write to closed writer")
-	errWriterReentered         = errors.New("websocket: write to a message writer from inside its own ReadFrom")
-	errStaleReader             = errors.New("websocket: read from a message reader after NextReader was called again")
-	errInvalidCompressionLevel = errors.New("websocket: invalid compression level")
+	errInvalidControlFrame = errors.New("websocket: invalid control frame")
+	errBadWriteOpCode      = errors.New("websocket: bad write message type")
+	errWriterClosed        = errors.New("websocket: write to closed writer")
+	errWriterReentered     = errors.New("websocket: write to a message writer from inside its own ReadFrom")
+	errStaleReader         = errors.New("websocket: read from a message reader after NextReader was called again")
 )
 
 // ProtocolError reports bytes from the peer that break RFC 6455 (or a
