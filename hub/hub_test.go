@@ -274,7 +274,7 @@ func TestClientRemovedWhenConnectionEnds(t *testing.T) {
 			t.Fatalf("Err() = %v, want %v", cp.Err(), err)
 		}
 
-		rude.Conn.UnderlyingConn().Close() // no close frame
+		rude.Conn.NetConn().Close() // no close frame
 		err = recv(t, ended)
 		if !websocket.IsCloseError(err, websocket.CloseAbnormalClosure) {
 			t.Fatalf("Run returned %v, want 1006", err)
