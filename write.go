@@ -732,48 +732,51 @@ func (c *Conn) writeFrameLocked(h frame.Header, payload []byte, deadline int64) 
 	}
 	h.PayloadLen = int64(len(payload))
 	if c.role == frame.RoleClient {
-		// RFC 6455 §5.3: a client masks every frame with a fresh key. The
-		// payload is masked on its way into the output buffer, in chunks,
-		// so a large message does not need a buffer of its size.
+		// RFC 6455 §5.3: a client masks every frame with a fresh key.
 		h.Masked = true
 		h.Mask = newMaskKey()
-		buf, err := c.t.Malloc(h.Size())
-		if err != nil {
-			return c.failWrite(err)
-		}
-		frame.PutHeader(buf, h)
-		pos := 0
-		for len(payload) > 0 {
-			n := len(payload)
-			if n > maskChunk {
-				n = maskChunk
-			}
-			buf, err := c.t.Malloc(n)
-			if err != nil {
-				return c.failWrite(err)
-			}
-			pos = frame.MaskCopy(buf, payload[:n], h.Mask, pos)
-			payload = payload[n:]
-			if len(payload) > 0 {
-				// Send each chunk as it is masked: the output
-				// buffer never grows past one chunk.
-				if err := c.t.Flush(); err != nil {
-					return c.failWrite(err)
-				}
-			}
-		}
+	}
+	buf, err := c.t.Malloc(h.Size())
+	if err != nil {
+		return c.failWrite(err)
+	}
+	frame.PutHeader(buf, h)
+	if h.Masked {
+		err = c.writeMaskedPayload(payload, h.Mask)
 	} else {
-		buf, err := c.t.Malloc(h.Size())
-		if err != nil {
-			return c.failWrite(err)
-		}
-		frame.PutHeader(buf, h)
-		if err := c.writePayload(payload); err != nil {
-			return c.failWrite(err)
-		}
+		err = c.writePayload(payload)
+	}
+	if err != nil {
+		return c.failWrite(err)
 	}
 	if err := c.t.Flush(); err != nil {
 		return c.failWrite(err)
+	}
+	return nil
+}
+
+// writeMaskedPayload masks payload with key on its way into the output
+// buffer, in chunks, so that a large message needs no buffer of its size:
+// every chunk but the last is sent as soon as it is masked, and the output
+// buffer never grows past one chunk. The caller flushes the last.
+func (c *Conn) writeMaskedPayload(payload []byte, key [4]byte) error {
+	pos := 0
+	for len(payload) > 0 {
+		n := len(payload)
+		if n > maskChunk {
+			n = maskChunk
+		}
+		buf, err := c.t.Malloc(n)
+		if err != nil {
+			return err
+		}
+		pos = frame.MaskCopy(buf, payload[:n], key, pos)
+		payload = payload[n:]
+		if len(payload) > 0 {
+			if err := c.t.Flush(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
