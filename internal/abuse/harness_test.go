@@ -111,21 +111,6 @@ func startServer(t *testing.T, transport string, cfg serverConfig) *server {
 	return &server{t: t, cmd: cmd, addr: addr, transport: transport}
 }
 
-// Stats mirrors cmd/abuse-server's /stats.
-type Stats struct {
-	HeapAlloc      uint64        `json:"heap_alloc"`
-	HeapAllocPeak  uint64        `json:"heap_alloc_peak"`
-	HeapInuse      uint64        `json:"heap_inuse"`
-	HeapInusePeak  uint64        `json:"heap_inuse_peak"`
-	Goroutines     int           `json:"goroutines"`
-	GoroutinesPeak int           `json:"goroutines_peak"`
-	Handlers       int64         `json:"handlers"`
-	HeapLive       uint64        `json:"heap_live"`
-	HeapLivePeak   uint64        `json:"heap_live_peak"`
-	WriteFails     int64         `json:"write_fails"`
-	WriteFailMax   time.Duration `json:"write_fail_max"`
-}
-
 var statsClient = &http.Client{Timeout: 10 * time.Second}
 
 // stats fetches /stats, or /stats/reset (a collection, then peaks reset).

@@ -30,33 +30,13 @@ import (
 	"github.com/cloudwego/hertz/pkg/network/standard"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/abuse"
 )
-
-// Stats is what /stats reports. Peaks are since the start or the last
-// /stats/reset.
-type Stats struct {
-	HeapAlloc      uint64 `json:"heap_alloc"`
-	HeapAllocPeak  uint64 `json:"heap_alloc_peak"`
-	HeapInuse      uint64 `json:"heap_inuse"`
-	HeapInusePeak  uint64 `json:"heap_inuse_peak"`
-	Goroutines     int    `json:"goroutines"`
-	GoroutinesPeak int    `json:"goroutines_peak"`
-	Handlers       int64  `json:"handlers"`
-	// HeapLive is the heap the last collection found live, and
-	// HeapLivePeak its peak: the memory the server holds, without the
-	// garbage HeapAlloc also counts.
-	HeapLive     uint64 `json:"heap_live"`
-	HeapLivePeak uint64 `json:"heap_live_peak"`
-	// WriteFails counts WriteMessage calls that failed, and WriteFailMax
-	// is how long the longest of them waited before it failed.
-	WriteFails   int64         `json:"write_fails"`
-	WriteFailMax time.Duration `json:"write_fail_max"`
-}
 
 // sampler keeps the peaks.
 type sampler struct {
 	mu       sync.Mutex
-	s        Stats
+	s        abuse.Stats
 	handlers int64
 }
 
@@ -97,7 +77,7 @@ func (sm *sampler) sample() {
 }
 
 // snapshot samples once more and returns the figures.
-func (sm *sampler) snapshot() Stats {
+func (sm *sampler) snapshot() abuse.Stats {
 	sm.sample()
 	sm.mu.Lock()
 	defer sm.mu.Unlock()
