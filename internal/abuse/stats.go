@@ -3,8 +3,7 @@ package abuse
 import "time"
 
 // Stats is what cmd/abuse-server reports on /stats, and the suite reads.
-// Peaks are since the start or the last
-// /stats/reset.
+// Peaks are since the start or the last /stats/reset.
 type Stats struct {
 	HeapAlloc      uint64 `json:"heap_alloc"`
 	HeapAllocPeak  uint64 `json:"heap_alloc_peak"`
