@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"testing"
 
 	"github.com/hertzws/websocket"
@@ -32,6 +33,19 @@ func TestCloseCode(t *testing.T) {
 	for _, tt := range tests {
 		if got := websocket.CloseCode(tt.err); got != tt.want {
 			t.Errorf("%s: CloseCode(%v) = %d, want %d", tt.name, tt.err, got, tt.want)
+		}
+	}
+	// The timeouts are net.Errors that time out; the others are not.
+	for _, err := range []error{websocket.ErrMessageTimeout, websocket.ErrKeepAliveTimeout} {
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Errorf("%v is not a net.Error whose Timeout reports true", err)
+		}
+	}
+	for _, err := range []error{websocket.ErrReadLimit, websocket.ErrReceiveBudget} {
+		var ne net.Error
+		if errors.As(err, &ne) {
+			t.Errorf("%v is a net.Error", err)
 		}
 	}
 	// The sentinels keep comparing as before.

@@ -48,16 +48,10 @@ type ProtocolError = frame.ProtocolError
 // ErrMessageTimeout is returned by a read when a message did not arrive
 // whole within its MessageTimeout. The peer has been sent close code 1008
 // (Policy Violation). It is a net.Error whose Timeout method reports true.
-var ErrMessageTimeout error = &messageTimeoutError{}
-
-type messageTimeoutError struct{}
-
-func (*messageTimeoutError) Error() string {
-	return "websocket: message timeout: the peer did not send the whole message in time"
-}
-func (*messageTimeoutError) Timeout() bool   { return true }
-func (*messageTimeoutError) Temporary() bool { return false }
-func (*messageTimeoutError) closeCode() int  { return ClosePolicyViolation }
+var ErrMessageTimeout error = &timeoutError{codedError{
+	code: ClosePolicyViolation,
+	text: "websocket: message timeout: the peer did not send the whole message in time",
+}}
 
 // codedError is a sentinel error that names the close code this side sent
 // the peer when it happened (see CloseCode).
@@ -68,6 +62,13 @@ type codedError struct {
 
 func (e *codedError) Error() string  { return e.text }
 func (e *codedError) closeCode() int { return e.code }
+
+// timeoutError is a codedError that is also a net.Error whose Timeout
+// method reports true: ErrMessageTimeout and ErrKeepAliveTimeout.
+type timeoutError struct{ codedError }
+
+func (*timeoutError) Timeout() bool   { return true }
+func (*timeoutError) Temporary() bool { return false }
 
 // closeCoder is an error that knows the close code this side sent.
 type closeCoder interface{ closeCode() int }

@@ -5,22 +5,14 @@ import (
 	"time"
 )
 
-// keepAliveTimeoutError is ErrKeepAliveTimeout: what reads return after
-// keepalive dropped a peer that stopped answering. It is a net.Error whose
-// Timeout method reports true.
-type keepAliveTimeoutError struct{}
-
-func (*keepAliveTimeoutError) Error() string {
-	return "websocket: keepalive timeout: no frame from the peer since the last ping"
-}
-func (*keepAliveTimeoutError) Timeout() bool   { return true }
-func (*keepAliveTimeoutError) Temporary() bool { return false }
-func (*keepAliveTimeoutError) closeCode() int  { return CloseGoingAway }
-
 // ErrKeepAliveTimeout is returned by reads on a connection that keepalive
 // closed because the peer sent nothing, not even the pong to a ping, for a
-// whole interval. It is a net.Error with Timeout() == true.
-var ErrKeepAliveTimeout error = &keepAliveTimeoutError{}
+// whole interval. The peer has been sent close code 1001 (Going Away). It
+// is a net.Error with Timeout() == true.
+var ErrKeepAliveTimeout error = &timeoutError{codedError{
+	code: CloseGoingAway,
+	text: "websocket: keepalive timeout: no frame from the peer since the last ping",
+}}
 
 // keepAlive pings the peer every interval and closes the connection when
 // no frame at all arrived in the interval that followed a ping. It runs on
