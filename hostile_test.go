@@ -2,19 +2,17 @@ package websocket_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"net"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/cloudwego/hertz/pkg/app"
-	"github.com/cloudwego/hertz/pkg/app/server"
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
 )
@@ -24,14 +22,11 @@ import (
 // closed with a close frame that says why (issue 15). internal/abuse runs
 // the same attacks at scale from another process.
 
-// hostileServe serves handler with upgrader u on tc and returns the address.
+// hostileServe serves handler with upgrader u on tc and returns the
+// address, for the raw client.
 func hostileServe(t *testing.T, tc transportCase, u *websocket.HertzUpgrader, handler websocket.HertzHandler) string {
 	t.Helper()
-	return rwStartServer(t, tc, nil, func(h *server.Hertz) {
-		h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
-			_ = u.Upgrade(ctx, handler)
-		})
-	})
+	return strings.TrimSuffix(strings.TrimPrefix(startHandler(t, tc, engineSettings{}, u, handler), "ws://"), "/ws")
 }
 
 // announce sends the header of a masked binary frame announcing size bytes
@@ -176,8 +171,7 @@ func TestMessageTimeoutEndsTrickledMessage(t *testing.T) {
 		if !errors.Is(got[0], websocket.ErrMessageTimeout) {
 			t.Fatalf("ReadMessage: %v, want ErrMessageTimeout", got[0])
 		}
-		var ne net.Error
-		if !errors.As(got[0], &ne) || !ne.Timeout() {
+		if !rwIsTimeout(got[0]) {
 			t.Fatalf("ErrMessageTimeout is not a net.Error timeout: %v", got[0])
 		}
 	})
@@ -316,8 +310,7 @@ func TestWriteTimeoutEndsWritersToNonReaders(t *testing.T) {
 			t.Errorf("the last handler returned %v after the last successful write, want under %v", since, timeout+time.Second)
 		}
 		for _, err := range got {
-			var ne net.Error
-			if !errors.As(err, &ne) || !ne.Timeout() {
+			if !rwIsTimeout(err) {
 				t.Fatalf("WriteMessage to a peer that never reads: %v, want a timeout", err)
 			}
 		}
@@ -384,8 +377,7 @@ func TestDialerWriteTimeout(t *testing.T) {
 		for i := 0; i < 1000 && werr == nil; i++ {
 			werr = conn.WriteMessage(websocket.BinaryMessage, big)
 		}
-		var ne net.Error
-		if !errors.As(werr, &ne) || !ne.Timeout() {
+		if !rwIsTimeout(werr) {
 			t.Fatalf("WriteMessage to a server that never reads: %v, want a timeout", werr)
 		}
 		if elapsed := time.Since(start); elapsed > 5*time.Second {
