@@ -110,6 +110,12 @@ type Dialer struct {
 	// WriteTimeout bounds every write, as HertzUpgrader.WriteTimeout: zero
 	// means DefaultWriteTimeout, a negative value none.
 	WriteTimeout time.Duration
+
+	// CloseHandshakeTimeout is how long the connection waits for the
+	// server's close frame after sending its own, as
+	// HertzUpgrader.CloseHandshakeTimeout: zero means
+	// DefaultCloseHandshakeTimeout, a negative value no timer.
+	CloseHandshakeTimeout time.Duration
 }
 
 // DefaultDialer is a dialer with all fields set to the default values: the
@@ -390,6 +396,7 @@ func (d *Dialer) options() connOptions {
 		readBufferSize: d.ReadBufferSize, writeBufferSize: d.WriteBufferSize, writeBufferPool: d.WriteBufferPool,
 		readLimit: d.ReadLimit, compression: d.Compression, keepAlive: d.KeepAlive,
 		messageTimeout: d.MessageTimeout, writeTimeout: d.WriteTimeout,
+		closeHandshakeTimeout: d.CloseHandshakeTimeout,
 	}
 }
 

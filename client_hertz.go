@@ -60,6 +60,12 @@ type ClientUpgrader struct {
 	// WriteTimeout bounds every write, as HertzUpgrader.WriteTimeout: zero
 	// means DefaultWriteTimeout, a negative value none.
 	WriteTimeout time.Duration
+
+	// CloseHandshakeTimeout is how long the connection waits for the
+	// server's close frame after sending its own, as
+	// HertzUpgrader.CloseHandshakeTimeout: zero means
+	// DefaultCloseHandshakeTimeout, a negative value no timer.
+	CloseHandshakeTimeout time.Duration
 }
 
 // PrepareRequest sets the headers of the opening handshake on req: Upgrade,
@@ -110,6 +116,7 @@ func (p *ClientUpgrader) options() connOptions {
 		readBufferSize: p.ReadBufferSize, writeBufferSize: p.WriteBufferSize, writeBufferPool: p.WriteBufferPool,
 		readLimit: p.ReadLimit, compression: p.Compression, keepAlive: p.KeepAlive,
 		messageTimeout: p.MessageTimeout, writeTimeout: p.WriteTimeout,
+		closeHandshakeTimeout: p.CloseHandshakeTimeout,
 	}
 }
 

@@ -133,6 +133,9 @@ type Conn struct {
 	// between messages.
 	messageTimeout  time.Duration
 	messageDeadline int64
+	// closeTimeout is how long the Conn waits for the peer's close after
+	// sending its own, 0 for no limit (see closeWasSent).
+	closeTimeout time.Duration
 	// budget is the server-wide receive budget ReadMessage draws on, nil
 	// for none.
 	budget *receiveBudget
@@ -192,6 +195,7 @@ func newConn(t transport, role frame.Role, cfg connConfig, local, remote net.Add
 	c.liveDeadlines = liveDeadlines(t)
 	c.readLimit.Store(cfg.readLimit)
 	c.messageTimeout = cfg.messageTimeout
+	c.closeTimeout = cfg.closeHandshakeTimeout
 	c.budget = cfg.budget
 	c.wd.fallback = int64(cfg.writeTimeout)
 	if c.messageTimeout > 0 || c.wd.fallback > 0 {

@@ -62,7 +62,8 @@
 // connection that ends without a close message reads as code 1006
 // ([CloseAbnormalClosure]). To close politely, send a close message and keep
 // reading until the peer's answer arrives as a *CloseError (after
-// [CloseHandshakeTimeout] the library drops the connection anyway):
+// the CloseHandshakeTimeout of the upgrader or Dialer, 5 s by default, the
+// library drops the connection anyway):
 //
 //	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")
 //	_ = conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))

@@ -113,6 +113,15 @@ type HertzUpgrader struct {
 	// set with SetWriteDeadline, or given to WriteControl, replaces it.
 	WriteTimeout time.Duration
 
+	// CloseHandshakeTimeout is how long a connection that has sent a close
+	// frame (Close's handshake, WriteControl with CloseMessage, a protocol
+	// error) waits for the peer's close frame before it closes the TCP
+	// connection (RFC 6455 §7.1.1). Zero means DefaultCloseHandshakeTimeout
+	// (5 s); a negative value sets no timer, so the connection stays open
+	// until the peer's close arrives, the peer hangs up or the handler
+	// returns.
+	CloseHandshakeTimeout time.Duration
+
 	// ReceiveBudget bounds the memory, in bytes, that all the connections
 	// of this upgrader hold at once for messages they are still receiving
 	// through ReadMessage (and ReadJSON, which uses it). Each connection
@@ -290,6 +299,7 @@ func (u *HertzUpgrader) options() connOptions {
 		readBufferSize: u.ReadBufferSize, writeBufferSize: u.WriteBufferSize, writeBufferPool: u.WriteBufferPool,
 		readLimit: u.ReadLimit, compression: u.Compression, keepAlive: u.KeepAlive,
 		messageTimeout: u.MessageTimeout, writeTimeout: u.WriteTimeout,
+		closeHandshakeTimeout: u.CloseHandshakeTimeout,
 	}
 }
 

@@ -40,10 +40,17 @@ const (
 	// that small enough to pay for the work.
 	DefaultCompressionThreshold = 128
 
-	// CloseHandshakeTimeout is how long a connection that sent a close
-	// frame waits for the peer's close before it drops the TCP connection
-	// (RFC 6455 §7.1.1 lets the endpoint close once it has waited enough).
-	CloseHandshakeTimeout = 5 * time.Second
+	// DefaultCloseHandshakeTimeout is how long a connection that sent a
+	// close frame waits for the peer's close before it drops the TCP
+	// connection, when CloseHandshakeTimeout is zero (RFC 6455 §7.1.1 lets
+	// the endpoint close once it has waited long enough).
+	DefaultCloseHandshakeTimeout = 5 * time.Second
+
+	// CloseHandshakeTimeout is DefaultCloseHandshakeTimeout.
+	//
+	// Deprecated: use DefaultCloseHandshakeTimeout; the wait is chosen per
+	// upgrader or dialer with their CloseHandshakeTimeout field.
+	CloseHandshakeTimeout = DefaultCloseHandshakeTimeout
 
 	// DefaultMessageTimeout is how long one incoming message may take to
 	// arrive, from its first frame header to the last byte of its final
@@ -179,6 +186,10 @@ type connConfig struct {
 	messageTimeout time.Duration
 	writeTimeout   time.Duration
 
+	// closeHandshakeTimeout is how long a Conn that sent a close frame
+	// waits for the peer's; zero for as long as the Conn lives.
+	closeHandshakeTimeout time.Duration
+
 	// budget is the server-wide budget ReadMessage's buffers draw from,
 	// nil for none (see receiveBudget).
 	budget *receiveBudget
@@ -204,6 +215,7 @@ type connOptions struct {
 	compression                     CompressionOptions
 	keepAlive                       time.Duration
 	messageTimeout, writeTimeout    time.Duration
+	closeHandshakeTimeout           time.Duration
 }
 
 // config is the one place where a Conn's settings get their defaults:
@@ -221,6 +233,8 @@ func (o connOptions) config(subprotocol string, agreed *frame.DeflateParams) con
 		keepAlive:          o.keepAlive,
 		messageTimeout:     timeoutOrDefault(o.messageTimeout, DefaultMessageTimeout),
 		writeTimeout:       timeoutOrDefault(o.writeTimeout, DefaultWriteTimeout),
+
+		closeHandshakeTimeout: timeoutOrDefault(o.closeHandshakeTimeout, DefaultCloseHandshakeTimeout),
 	}
 }
 

@@ -693,12 +693,12 @@ func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) er
 // closeWasSent records that a close frame has gone out, by whichever path:
 // no data frame may follow it (RFC 6455 §5.5.1), the TCP connection closes
 // if the peer's close came first, and otherwise the peer's close is awaited
-// for a bounded time (§7.1.1). The caller holds frameLock.
+// for CloseHandshakeTimeout (§7.1.1). The caller holds frameLock.
 func (c *Conn) closeWasSent() {
 	c.closeSent.Store(true)
 	c.closeIfHandshakeDone()
-	if !c.closed.Load() {
-		time.AfterFunc(CloseHandshakeTimeout, func() {
+	if !c.closed.Load() && c.closeTimeout > 0 {
+		time.AfterFunc(c.closeTimeout, func() {
 			if !c.closeReceived.Load() {
 				_ = c.Close()
 			}
