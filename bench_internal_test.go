@@ -14,10 +14,20 @@ import (
 // what is written into one reused buffer: a connection without I/O, so
 // that benchmarks measure the library's own work per message.
 type loopTransport struct {
+	memoryOnly
 	frames []byte
 	off    int
 	out    []byte
 }
+
+// memoryOnly gives a transport over memory the methods of transport.Conn
+// that only a socket has a use for: it reads nothing around its buffer,
+// and its deadlines wake nothing.
+type memoryOnly struct{}
+
+func (memoryOnly) ReadsDirect(int) bool                 { return false }
+func (memoryOnly) ReadDirect([]byte, bool) (int, error) { return 0, nil }
+func (memoryOnly) LiveDeadlines() bool                  { return false }
 
 func (l *loopTransport) wrap() {
 	if l.off == len(l.frames) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/transport"
 )
 
 // A Dialer contains options for connecting to a WebSocket server. Its zero
@@ -385,7 +386,7 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, req *http.Request
 	// Bytes the server sent right after its 101 are in br; the transport
 	// starts with them.
 	pending, _ := br.Peek(br.Buffered())
-	t := newSocketTransport(conn, pending, cfg.readBufferSize, clientWriteBufferSize)
+	t := transport.NewSocket(conn, pending, cfg.readBufferSize, clientWriteBufferSize)
 	c := newConn(t, frame.RoleClient, cfg, conn.LocalAddr(), conn.RemoteAddr())
 	return c, resp, nil
 }

@@ -1,12 +1,11 @@
 package websocket
 
 import (
-	"io"
 	"time"
 
-	"github.com/cloudwego/hertz/pkg/network"
 	"github.com/cloudwego/hertz/pkg/protocol"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/transport"
 )
 
 // ClientUpgrader upgrades a connection made by Hertz's own HTTP client
@@ -106,7 +105,11 @@ func (p *ClientUpgrader) UpgradeResponse(req *protocol.Request, resp *protocol.R
 	_ = conn.SetReadTimeout(0)
 	_ = conn.SetWriteTimeout(0)
 	cfg := p.options().config(subprotocol, agreed)
-	t := &hertzClientConn{Conn: conn, upgrade: resp.BodyStream()}
+	// The response's body stream, Hertz's upgradeConn, must stay reachable
+	// for as long as the Conn is: it has a finalizer that closes the
+	// connection, which would otherwise run once the caller releases the
+	// response.
+	t := transport.FromHertz(conn, resp.BodyStream())
 	return newConn(t, frame.RoleClient, cfg, conn.LocalAddr(), conn.RemoteAddr()), nil
 }
 
@@ -118,13 +121,4 @@ func (p *ClientUpgrader) options() connOptions {
 		messageTimeout: p.MessageTimeout, writeTimeout: p.WriteTimeout,
 		closeHandshakeTimeout: p.CloseHandshakeTimeout,
 	}
-}
-
-// hertzClientConn is a connection taken over from Hertz's client. It keeps
-// the response's body stream, Hertz's upgradeConn, reachable for as long
-// as the Conn is: upgradeConn has a finalizer that closes the connection,
-// which would otherwise run once the caller releases the response.
-type hertzClientConn struct {
-	network.Conn
-	upgrade io.Reader
 }

@@ -1,13 +1,13 @@
 package websocket
 
 import (
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/transport"
 )
 
 // The message types defined in RFC 6455 §11.8, numbered as their opcodes.
@@ -33,34 +33,6 @@ const (
 	PongMessage = 10
 )
 
-// transport is what a Conn needs from the connection beneath it: a buffered
-// reader it can Peek into and Skip over, an output buffer it fills and
-// flushes, deadlines and Close. Hertz's network.Conn satisfies it on both the
-// netpoll and the standard transport.
-type transport interface {
-	Peek(n int) ([]byte, error)
-	Skip(n int) error
-	Release() error
-	Len() int
-
-	Malloc(n int) ([]byte, error)
-	WriteBinary(b []byte) (int, error)
-	Flush() error
-
-	SetReadDeadline(t time.Time) error
-	SetWriteDeadline(t time.Time) error
-	Close() error
-}
-
-// directReader is implemented by readers that copy a payload straight into
-// the caller's p: the socket transport, around its buffer once it is empty
-// (waiting for at least one byte when wait is set, taking only what has
-// arrived already otherwise), and Hertz's standard transport, whose Read
-// serves its buffered bytes too (Conn.directAlways).
-type directReader interface {
-	readDirect(p []byte, wait bool) (int, error)
-}
-
 // Conn represents a WebSocket connection.
 //
 // Concurrency: one goroutine at a time may read (NextReader, ReadMessage,
@@ -78,13 +50,7 @@ type directReader interface {
 // Conn returns an error (never a panic, never a write to a recycled
 // connection).
 type Conn struct {
-	t      transport
-	direct directReader // reads payloads into the caller's buffer; may be nil
-	// directAlways: direct serves buffered bytes too, so every payload
-	// read goes through it (Hertz's standard transport).
-	directAlways bool
-	// largeWriter, when set, sends large payloads (see writePayload).
-	largeWriter io.Writer
+	t           transport.Conn
 	role        frame.Role
 	subprotocol string
 	localAddr   net.Addr
@@ -108,7 +74,7 @@ type Conn struct {
 	writeErr           error
 	writeBufferSize    int
 	writeBufferPool    BufferPool
-	writeBuffers       *bytePool // NextWriter's buffers when writeBufferPool is nil
+	writeBuffers       *transport.Pool // NextWriter's buffers when writeBufferPool is nil
 	writers            [2]messageWriter
 	writeSeq           atomic.Uint32
 	wd                 deadline
@@ -176,7 +142,7 @@ type Conn struct {
 }
 
 // newConn wraps a transport whose handshake is complete.
-func newConn(t transport, role frame.Role, cfg connConfig, local, remote net.Addr) *Conn {
+func newConn(t transport.Conn, role frame.Role, cfg connConfig, local, remote net.Addr) *Conn {
 	c := &Conn{
 		t:               t,
 		role:            role,
@@ -188,11 +154,10 @@ func newConn(t transport, role frame.Role, cfg connConfig, local, remote net.Add
 		frameLock:       make(chan struct{}, 1),
 		writeBufferSize: cfg.writeBufferSize,
 		writeBufferPool: cfg.writeBufferPool,
-		writeBuffers:    bytePoolFor(cfg.writeBufferSize),
+		writeBuffers:    transport.PoolFor(cfg.writeBufferSize),
 		messageDone:     true,
 	}
-	c.direct, _ = t.(directReader)
-	c.liveDeadlines = liveDeadlines(t)
+	c.liveDeadlines = t.LiveDeadlines()
 	c.readLimit.Store(cfg.readLimit)
 	c.messageTimeout = cfg.messageTimeout
 	c.closeTimeout = cfg.closeHandshakeTimeout

@@ -1,14 +1,13 @@
 package websocket
 
 import (
-	"errors"
 	"net"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/cloudwego/hertz/pkg/network/standard"
+	"github.com/hertzws/websocket/internal/transport"
 )
 
 // Deadlines follow net.Conn's contract: a deadline set from any goroutine
@@ -80,7 +79,7 @@ func (dl *deadline) fallbackStillGood(override, want, applied int64) bool {
 
 // beforeWait gives the transport the deadline for the wait about to start,
 // unless it has it already.
-func (dl *deadline) beforeWait(t transport, read bool, override int64) error {
+func (dl *deadline) beforeWait(t transport.Conn, read bool, override int64) error {
 	want, applied := dl.want(override), dl.applied.Load()
 	if want == applied || dl.fallbackStillGood(override, want, applied) {
 		return nil // the common case: no deadline, or the one set already
@@ -98,7 +97,7 @@ func (dl *deadline) beforeWait(t transport, read bool, override int64) error {
 
 // set records a new deadline (Unix nanoseconds, 0 for none) and, when live,
 // hands it to the transport at once.
-func (dl *deadline) set(t transport, read, live bool, d int64) error {
+func (dl *deadline) set(t transport.Conn, read, live bool, d int64) error {
 	dl.mu.Lock()
 	defer dl.mu.Unlock()
 	dl.at.Store(d)
@@ -115,7 +114,7 @@ func (dl *deadline) set(t transport, read, live bool, d int64) error {
 
 // setTimeout records a per-wait timeout (see NetConn) and, when live and
 // no deadline is set, starts it at once for a call already waiting.
-func (dl *deadline) setTimeout(t transport, read, live bool, timeout time.Duration) error {
+func (dl *deadline) setTimeout(t transport.Conn, read, live bool, timeout time.Duration) error {
 	dl.mu.Lock()
 	defer dl.mu.Unlock()
 	dl.timeout.Store(int64(timeout))
@@ -126,20 +125,6 @@ func (dl *deadline) setTimeout(t transport, read, live bool, timeout time.Durati
 	dl.applied.Store(d)
 	dl.fromFallback.Store(dl.byFallback(0))
 	return setTransportDeadline(t, read, d)
-}
-
-// liveDeadlines reports whether t's deadlines may be changed while another
-// goroutine is blocked in t, waking it (see the top of this file).
-func liveDeadlines(t transport) bool {
-	switch t := t.(type) {
-	case *socketTransport:
-		return true
-	case *hertzClientConn:
-		return liveDeadlines(t.Conn)
-	case *standard.Conn, *standard.TLSConn:
-		return true
-	}
-	return false
 }
 
 // applyReadDeadline hands the transport the deadline for the next wait for
@@ -177,35 +162,12 @@ func (c *Conn) applyWriteDeadline(override int64) error {
 }
 
 // setTransportDeadline gives a transport a read or write deadline in Unix
-// nanoseconds (0 for none) through its deadline method, or through its
-// timeout method when the deadline method fails.
-func setTransportDeadline(t transport, read bool, d int64) error {
-	when := nanosDeadline(d)
-	var err error
+// nanoseconds, 0 for none.
+func setTransportDeadline(t transport.Conn, read bool, d int64) error {
 	if read {
-		err = t.SetReadDeadline(when)
-	} else {
-		err = t.SetWriteDeadline(when)
+		return t.SetReadDeadline(nanosDeadline(d))
 	}
-	if err == nil {
-		return nil
-	}
-	var timeout time.Duration
-	if d != 0 {
-		if timeout = time.Until(when); timeout <= 0 {
-			timeout = time.Nanosecond
-		}
-	}
-	if tt, ok := t.(interface {
-		SetReadTimeout(time.Duration) error
-		SetWriteTimeout(time.Duration) error
-	}); ok {
-		if read {
-			return tt.SetReadTimeout(timeout)
-		}
-		return tt.SetWriteTimeout(timeout)
-	}
-	return err
+	return t.SetWriteDeadline(nanosDeadline(d))
 }
 
 // writeTimeoutError is the error of a write whose deadline passed before it
@@ -220,26 +182,6 @@ func addrNetwork(a net.Addr) string {
 		return "tcp"
 	}
 	return a.Network()
-}
-
-// socketOpError renames the operation of an error from a raw read or a
-// vectored write of the socket ("raw-read", "writev") to the "read" or
-// "write" a net.Conn reports, so that callers see one shape of timeout.
-func socketOpError(err error, op string) error {
-	if err == nil {
-		return nil // before oe, which escapes: a successful call allocates nothing
-	}
-	return renameOp(err, op)
-}
-
-func renameOp(err error, op string) error {
-	var oe *net.OpError
-	if !errors.As(err, &oe) || oe.Op == op {
-		return err
-	}
-	renamed := *oe
-	renamed.Op = op
-	return &renamed
 }
 
 func deadlineNanos(t time.Time) int64 {

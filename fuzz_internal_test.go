@@ -13,6 +13,7 @@ import (
 // writes are counted and dropped. It stands in for a connection in the
 // read-path fuzz target.
 type memTransport struct {
+	memoryOnly
 	in      []byte
 	written int
 	pending int

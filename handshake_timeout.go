@@ -6,6 +6,8 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/common/config"
 	"github.com/cloudwego/hertz/pkg/network"
+
+	"github.com/hertzws/websocket/internal/transport"
 )
 
 // WithHandshakeReadTimeout returns a Hertz server option that drops a
@@ -38,7 +40,7 @@ func WithHandshakeReadTimeout(d time.Duration) config.Option {
 			if next != nil {
 				ctx = next(ctx, conn)
 			}
-			boundFirstRequest(conn, d)
+			transport.BoundFirstRequest(conn, d)
 			return ctx
 		}
 	}}
@@ -49,19 +51,3 @@ func WithHandshakeReadTimeout(d time.Duration) config.Option {
 // Deprecated: use WithHandshakeReadTimeout, named as Hertz names its
 // options.
 func HandshakeReadTimeout(d time.Duration) config.Option { return WithHandshakeReadTimeout(d) }
-
-// boundFirstRequest sets a read deadline d from now, for the whole of the
-// first request: Hertz replaces it before it reads a later request, and the
-// upgrade clears it. On netpoll nobody reads a connection before its first
-// byte arrives, so the deadline would never fire for a client that sends
-// nothing; there OnConnect runs on the goroutine that will serve the
-// connection, and it waits for that byte here.
-func boundFirstRequest(conn network.Conn, d time.Duration) {
-	_ = conn.SetReadDeadline(time.Now().Add(d))
-	if !onConnectMayWait(conn) || conn.Len() > 0 {
-		return
-	}
-	if _, err := conn.Peek(1); err != nil {
-		_ = conn.Close()
-	}
-}

@@ -10,6 +10,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/network"
 	"github.com/cloudwego/hertz/pkg/protocol/consts"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/transport"
 )
 
 // HertzHandler receives the WebSocket connection after a successful upgrade.
@@ -273,10 +274,10 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 	ctx.Response.ResetBody()
 
 	timeout := handshakeTimeoutOrDefault(u.HandshakeTimeout)
-	np := netpollHandover(raw)
+	np := transport.DetachableOf(raw)
 	if np != nil {
 		// The connection leaves netpoll before the 101 is sent (see
-		// handover_netpoll.go), so Hertz must not write the response.
+		// handover.go), so Hertz must not write the response.
 		ctx.Response.HijackWriter(discardResponse{})
 	}
 	// Bound the writing of the 101 response; serveHijacked clears it.
@@ -338,17 +339,8 @@ func serveHijacked(ctx *app.RequestContext, raw, hijacked network.Conn, cfg conn
 	_ = raw.SetReadDeadline(time.Time{})
 	_ = raw.SetWriteDeadline(time.Time{})
 
-	cfg.shutdown = socketShutdown(raw)
-	// Keepalive starts once the Conn is complete: its pings read the
-	// fields useStandardTransport sets.
-	keepAlive := cfg.keepAlive
-	cfg.keepAlive = 0
-	c := newConn(raw, frame.RoleServer, cfg, raw.LocalAddr(), raw.RemoteAddr())
-	useStandardTransport(c, raw)
-	if keepAlive > 0 {
-		c.startKeepAlive(keepAlive)
-	}
-	serve(c, live, handler)
+	cfg.shutdown = transport.Shutdown(raw)
+	serve(newConn(transport.FromHertz(raw, nil), frame.RoleServer, cfg, raw.LocalAddr(), raw.RemoteAddr()), live, handler)
 }
 
 // serve runs handler on c, then closes c and waits until no goroutine is

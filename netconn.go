@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/network"
+
+	"github.com/hertzws/websocket/internal/transport"
 )
 
 // netConnView is what NetConn hands out: the raw byte stream under the
@@ -68,7 +70,7 @@ func (v *netConnView) SetWriteTimeout(d time.Duration) error {
 }
 
 // withReader runs f under the read lock if the Conn is still open.
-func (v *netConnView) withReader(f func(t transport) error) error {
+func (v *netConnView) withReader(f func(t transport.Conn) error) error {
 	c := v.c
 	c.readMu.Lock()
 	defer c.readMu.Unlock()
@@ -82,7 +84,7 @@ func (v *netConnView) withReader(f func(t transport) error) error {
 }
 
 // withWriter runs f under the frame lock if the Conn is still open.
-func (v *netConnView) withWriter(f func(t transport) error) error {
+func (v *netConnView) withWriter(f func(t transport.Conn) error) error {
 	c := v.c
 	if err := c.acquire(c.frameLock); err != nil {
 		return err
@@ -107,7 +109,7 @@ func (c *Conn) closedOr(err error) error {
 }
 
 func (v *netConnView) Read(p []byte) (n int, err error) {
-	err = v.withReader(func(t transport) error {
+	err = v.withReader(func(t transport.Conn) error {
 		buffered, err := v.c.waitBuffered()
 		if err != nil {
 			return err
@@ -126,25 +128,25 @@ func (v *netConnView) Read(p []byte) (n int, err error) {
 }
 
 func (v *netConnView) Peek(n int) (b []byte, err error) {
-	err = v.withReader(func(t transport) error { b, err = t.Peek(n); return err })
+	err = v.withReader(func(t transport.Conn) error { b, err = t.Peek(n); return err })
 	return b, err
 }
 
 func (v *netConnView) Skip(n int) error {
-	return v.withReader(func(t transport) error { return t.Skip(n) })
+	return v.withReader(func(t transport.Conn) error { return t.Skip(n) })
 }
 
 func (v *netConnView) Release() error {
-	return v.withReader(func(t transport) error { return t.Release() })
+	return v.withReader(func(t transport.Conn) error { return t.Release() })
 }
 
 func (v *netConnView) Len() (n int) {
-	_ = v.withReader(func(t transport) error { n = t.Len(); return nil })
+	_ = v.withReader(func(t transport.Conn) error { n = t.Len(); return nil })
 	return n
 }
 
 func (v *netConnView) ReadByte() (b byte, err error) {
-	err = v.withReader(func(t transport) error {
+	err = v.withReader(func(t transport.Conn) error {
 		p, err := t.Peek(1)
 		if err != nil {
 			return err
@@ -156,7 +158,7 @@ func (v *netConnView) ReadByte() (b byte, err error) {
 }
 
 func (v *netConnView) ReadBinary(n int) (p []byte, err error) {
-	err = v.withReader(func(t transport) error {
+	err = v.withReader(func(t transport.Conn) error {
 		b, err := t.Peek(n)
 		if err != nil {
 			return err
@@ -168,7 +170,7 @@ func (v *netConnView) ReadBinary(n int) (p []byte, err error) {
 }
 
 func (v *netConnView) Write(p []byte) (n int, err error) {
-	err = v.withWriter(func(t transport) error {
+	err = v.withWriter(func(t transport.Conn) error {
 		if _, err := t.WriteBinary(p); err != nil {
 			return err
 		}
@@ -182,15 +184,15 @@ func (v *netConnView) Write(p []byte) (n int, err error) {
 }
 
 func (v *netConnView) Malloc(n int) (b []byte, err error) {
-	err = v.withWriter(func(t transport) error { b, err = t.Malloc(n); return err })
+	err = v.withWriter(func(t transport.Conn) error { b, err = t.Malloc(n); return err })
 	return b, err
 }
 
 func (v *netConnView) WriteBinary(p []byte) (n int, err error) {
-	err = v.withWriter(func(t transport) error { n, err = t.WriteBinary(p); return err })
+	err = v.withWriter(func(t transport.Conn) error { n, err = t.WriteBinary(p); return err })
 	return n, err
 }
 
 func (v *netConnView) Flush() error {
-	return v.withWriter(func(t transport) error { return t.Flush() })
+	return v.withWriter(func(t transport.Conn) error { return t.Flush() })
 }

@@ -195,7 +195,7 @@ type connConfig struct {
 	budget *receiveBudget
 
 	// shutdown, when set, sends FIN at once where closing the transport
-	// does not (see socketShutdown).
+	// does not (see transport.Shutdown).
 	shutdown func()
 
 	// compression is the agreed permessage-deflate parameters, nil when

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/transport"
 )
 
 // recordingTransport keeps what a Conn writes; it has nothing to read.
@@ -44,7 +45,7 @@ var broadcastModes = []struct {
 	{"level-9", &frame.DeflateParams{}, 9},
 }
 
-func broadcastConn(t transport, mode int) *Conn {
+func broadcastConn(t transport.Conn, mode int) *Conn {
 	m := broadcastModes[mode]
 	cfg := connConfig{writeBufferSize: DefaultWriteBufferSize, readLimit: DefaultReadLimit, compression: m.params}
 	c := newConn(t, frame.RoleServer, cfg, nil, nil)
@@ -70,7 +71,7 @@ func TestPreparedMessageBroadcast(t *testing.T) {
 		recorders[i] = &recordingTransport{}
 	}
 	for i := 0; i < conns; i++ {
-		var tr transport = &loopTransport{}
+		var tr transport.Conn = &loopTransport{}
 		if i < len(broadcastModes) {
 			tr = recorders[i]
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/transport"
 )
 
 // noFrame is the message type returned with an error.
@@ -220,20 +221,20 @@ type messageBuffer struct {
 	// announced message, the receive allowance from a shared pool: that
 	// step then costs no allocation, and a message of up to exactFactor
 	// allowances is read with one, its own.
-	pooled *pooledBytes
+	pooled *transport.Buffer
 	// reserved is what the message has taken from the receive budget.
 	reserved int64
 }
 
 // allowancePool holds the first staged buffers of large messages.
-var allowancePool = bytePoolFor(receiveAllowance)
+var allowancePool = transport.PoolFor(receiveAllowance)
 
 // releaseMessageBuffer gives back the pooled buffer and what the message
 // took from the receive budget: once delivered, its buffer is the
 // application's.
 func (c *Conn) releaseMessageBuffer(mb *messageBuffer) {
 	if mb.pooled != nil {
-		allowancePool.put(mb.pooled)
+		allowancePool.Put(mb.pooled)
 		mb.pooled = nil
 	}
 	if mb.reserved > 0 {
@@ -270,14 +271,14 @@ func (c *Conn) growMessage(mb *messageBuffer) (bool, error) {
 		return false, err
 	}
 	if g.staged && len(mb.p) == 0 && g.size == receiveAllowance {
-		mb.pooled = allowancePool.get()
-		mb.p = mb.pooled.b[:0]
+		mb.pooled = allowancePool.Get()
+		mb.p = mb.pooled.B[:0]
 		return true, nil
 	}
 	grown := make([]byte, len(mb.p), g.size)
 	copy(grown, mb.p)
 	if mb.pooled != nil {
-		allowancePool.put(mb.pooled)
+		allowancePool.Put(mb.pooled)
 		mb.pooled = nil
 	}
 	mb.p = grown
@@ -435,22 +436,21 @@ func (c *Conn) nextDataFrame() (frame.Header, error) {
 // peer that sends a message slowly is validated (and failed) as its bytes
 // arrive.
 //
-// Buffered bytes are copied and unmasked in one pass. On a transport that
-// can read around its buffer (directReader), a large read with nothing
-// buffered goes straight from the socket into p, and what remains of p
-// after the buffered bytes is topped up with what the socket holds
-// already; those bytes are unmasked in place. On Hertz's standard
-// transport every payload read goes through its Read (see standardReader).
+// Buffered bytes are copied and unmasked in one pass. Where the transport
+// reads around its buffer (ReadsDirect), bytes go straight from the socket
+// into p and are unmasked in place: a large read with nothing buffered, the
+// rest of p after the buffered bytes (topped up with what the socket holds
+// already), and on Hertz's standard transport every read.
 func (c *Conn) readFramePayload(p []byte) (int, error) {
 	if int64(len(p)) > c.readRemaining {
 		p = p[:c.readRemaining]
 	}
 	n := 0
-	if c.directAlways || c.direct != nil && len(p) >= directRead && c.t.Len() == 0 {
+	if c.t.ReadsDirect(len(p)) {
 		if err := c.applyReadDeadline(); err != nil {
 			return 0, err
 		}
-		m, err := c.direct.readDirect(p, true)
+		m, err := c.t.ReadDirect(p, true)
 		if m == 0 {
 			return 0, unexpectedEOF(err)
 		}
@@ -477,9 +477,9 @@ func (c *Conn) readFramePayload(p []byte) (int, error) {
 		if err := c.t.Skip(n); err != nil {
 			return 0, err
 		}
-		if rest := p[n:]; c.direct != nil && len(rest) >= directRead && c.t.Len() == 0 {
+		if rest := p[n:]; len(rest) > 0 && c.t.ReadsDirect(len(rest)) {
 			// An error here is met again by the next read.
-			m, _ := c.direct.readDirect(rest, false)
+			m, _ := c.t.ReadDirect(rest, false)
 			c.unmaskInPlace(rest[:m])
 			n += m
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/transport"
 )
 
 // messageWriter is the io.WriteCloser NextWriter hands out. Like readers,
@@ -41,12 +42,12 @@ type writerState struct {
 	// control: a control message, sent as one frame of at most 125 bytes
 	// at Close (RFC 6455 §5.5).
 	control bool
-	buf     []byte       // bytes written but not yet framed
-	pooled  *writeBuffer // where buf came from, when a BufferPool is used
-	own     *pooledBytes // where buf came from otherwise (the Conn's writeBuffers)
+	buf     []byte            // bytes written but not yet framed
+	pooled  *writeBuffer      // where buf came from, when a BufferPool is used
+	own     *transport.Buffer // where buf came from otherwise (the Conn's writeBuffers)
 	// copyBuf, when set, is the large buffer ReadFrom switched buf to; it
 	// goes back to its pool (putCopyBuffer) when the message ends.
-	copyBuf *pooledBytes
+	copyBuf *transport.Buffer
 	// deflater compresses the message when it goes out compressed; it
 	// belongs to the Conn and is ours while we hold msgLock.
 	deflater *frame.Deflater
@@ -117,8 +118,8 @@ func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
 		}
 		st.pooled, st.buf = wb, wb.b[:0]
 	} else {
-		st.own = c.writeBuffers.get()
-		st.buf = st.own.b[:0]
+		st.own = c.writeBuffers.Get()
+		st.buf = st.own.B[:0]
 	}
 	err := c.takeMessageLock()
 	if err == nil {
@@ -338,7 +339,7 @@ func (w *messageWriter) controlFits(n int) error {
 // detach takes the writer's buffers from it, for the caller to give back
 // with putWriteBuffers once it holds no lock, unless ReadFrom has lent them
 // to its source: then ReadFrom gives them back. The caller holds w.mu.
-func (w *messageWriter) detach() (pooled *writeBuffer, own, copyBuf *pooledBytes) {
+func (w *messageWriter) detach() (pooled *writeBuffer, own, copyBuf *transport.Buffer) {
 	if w.lent {
 		return nil, nil, nil
 	}
@@ -351,12 +352,12 @@ func (w *messageWriter) detach() (pooled *writeBuffer, own, copyBuf *pooledBytes
 }
 
 // putWriteBuffers gives writer buffers back to the pools they came from.
-func (c *Conn) putWriteBuffers(pooled *writeBuffer, own, copyBuf *pooledBytes) {
+func (c *Conn) putWriteBuffers(pooled *writeBuffer, own, copyBuf *transport.Buffer) {
 	if pooled != nil {
 		c.writeBufferPool.Put(pooled)
 	}
 	if own != nil {
-		c.writeBuffers.put(own)
+		c.writeBuffers.Put(own)
 	}
 	if copyBuf != nil {
 		putCopyBuffer(copyBuf)
@@ -372,28 +373,28 @@ const (
 )
 
 // copyPools are the pools of ReadFrom's buffers, smallest first.
-var copyPools = func() (pools []*bytePool) {
+var copyPools = func() (pools []*transport.Pool) {
 	for n := minCopyBuffer; n <= maxCopyBuffer; n <<= 1 {
-		pools = append(pools, bytePoolFor(n))
+		pools = append(pools, transport.PoolFor(n))
 	}
 	return pools
 }()
 
 // copyBufferFor returns a pooled buffer of at least size bytes, within the
 // bounds above.
-func copyBufferFor(size int64) *pooledBytes {
+func copyBufferFor(size int64) *transport.Buffer {
 	i := 0
 	for n := int64(minCopyBuffer); n < size && i < len(copyPools)-1; n <<= 1 {
 		i++
 	}
-	return copyPools[i].get()
+	return copyPools[i].Get()
 }
 
 // putCopyBuffer gives a buffer from copyBufferFor back to its pool.
-func putCopyBuffer(pb *pooledBytes) {
+func putCopyBuffer(pb *transport.Buffer) {
 	for _, p := range copyPools {
-		if p.size == len(pb.b) {
-			p.put(pb)
+		if p.Size() == len(pb.B) {
+			p.Put(pb)
 			return
 		}
 	}
@@ -429,15 +430,15 @@ func (w *messageWriter) ReadFrom(r io.Reader) (int64, error) {
 		return w.readControlFrom(r)
 	}
 	var pooled *writeBuffer
-	var own *pooledBytes
+	var own *transport.Buffer
 	if w.copyBuf == nil {
 		// Switch to a large buffer, keeping what Write buffered so far:
 		// large enough for the whole message when r is a message whose
 		// length is known.
 		cb := copyBufferFor(int64(len(w.buf)) + known)
-		n := copy(cb.b, w.buf)
+		n := copy(cb.B, w.buf)
 		pooled, own, _ = w.detach()
-		w.copyBuf, w.buf = cb, cb.b[:n]
+		w.copyBuf, w.buf = cb, cb.B[:n]
 	}
 	total, err := w.copyFrom(r, mr)
 	w.mu.Unlock()
@@ -781,14 +782,9 @@ func (c *Conn) writeMaskedPayload(payload []byte, key [4]byte) error {
 	return nil
 }
 
-// writePayload queues b after what the output buffer holds. A large b goes
-// through largeWriter where there is one, which sends the buffer and then b
-// without allocating.
+// writePayload queues b after what the output buffer holds (the transport
+// may reference a large b until the flush, or send it at once).
 func (c *Conn) writePayload(b []byte) error {
-	if c.largeWriter != nil && len(b) >= largeWrite {
-		_, err := c.largeWriter.Write(b)
-		return err
-	}
 	if len(b) == 0 {
 		return nil
 	}

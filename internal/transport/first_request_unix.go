@@ -1,6 +1,6 @@
 //go:build !windows
 
-package websocket
+package transport
 
 import (
 	"github.com/cloudwego/hertz/pkg/network"

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package websocket
+package transport
 
 import (
 	"syscall"
@@ -9,16 +9,16 @@ import (
 	hnetpoll "github.com/cloudwego/hertz/pkg/network/netpoll"
 )
 
-// socketShutdown returns a function that shuts a netpoll socket down in both
+// Shutdown returns a function that shuts a netpoll socket down in both
 // directions, or nil for other transports.
 //
 // netpoll defers closing the file descriptor of a connection whose serving
 // goroutine is still running (the hijack handler is), so Close from another
 // goroutine wakes blocked reads and writes but the peer would see no FIN
-// until the handler returns. shutdown(2) sends it at once. The descriptor
-// cannot have been reused when this runs: Close runs at most once, and
-// never after the handler has returned.
-func socketShutdown(raw network.Conn) func() {
+// until the handler returns. shutdown(2) sends it at once. The caller runs
+// the function at most once and never after the hijack handler has
+// returned, so the descriptor cannot have been reused by then.
+func Shutdown(raw network.Conn) func() {
 	nc, ok := raw.(*hnetpoll.Conn)
 	if !ok {
 		return nil

@@ -1,17 +1,15 @@
-package websocket
+package transport
 
 import (
-	"errors"
 	"io"
 	"net"
-	"sync"
 	"syscall"
 	"time"
 )
 
-// socketTransport is the transport of a Conn that has a net.Conn of its
-// own: a server connection handed over from netpoll after the handshake
-// (see handover_netpoll.go), and every Dialer connection.
+// Socket is the transport of a connection that has a net.Conn of its own:
+// a server connection handed over from netpoll after the handshake (see
+// handover_unix.go), and every Dialer connection.
 //
 // It holds no buffer while the connection is idle. A read first waits for
 // the socket to become readable and only then takes a buffer from a pool
@@ -23,20 +21,20 @@ import (
 // one writev), after which the buffer goes back too.
 //
 // The read side belongs to the one reading goroutine, the write side to
-// the holder of the Conn's frame lock; deadlines and Close are safe from
+// the holder of the WebSocket connection's frame lock; deadlines and Close are safe from
 // any goroutine, as they are on net.Conn.
-type socketTransport struct {
+type Socket struct {
 	conn net.Conn
 	// raw lets a read wait for readability without holding a buffer; it
 	// is nil for connections with no descriptor of their own (TLS), whose
 	// reads block in conn.Read with a buffer taken.
 	raw       syscall.RawConn
-	readPool  *bytePool
-	writePool *bytePool
+	readPool  *Pool
+	writePool *Pool
 
 	// Read side. The unread bytes are in.b[r:w]; in is nil while there
 	// are none.
-	in      *pooledBytes
+	in      *Buffer
 	r, w    int
 	readErr error // sticky: the stream ended or failed
 	// waitRead is readReady bound once, so a wait allocates no closure;
@@ -44,107 +42,72 @@ type socketTransport struct {
 	waitRead func(fd uintptr) bool
 	readN    int
 	readRes  error
-	// tryRead is tryReadInto bound once, for readDirect without waiting
+	// tryRead is tryReadInto bound once, for ReadDirect without waiting
 	// into direct.
 	tryRead func(fd uintptr) bool
 	direct  []byte
 
 	// Write side. out holds the bytes queued so far; big, when set, is a
 	// large payload that follows them, referenced until Flush.
-	outBuf *pooledBytes
+	outBuf *Buffer
 	out    []byte
 	big    []byte
 	iov    [2][]byte
 	bufs   net.Buffers
 }
 
-// pooledBytes is what a bytePool holds: a pointer, so that Put does not
-// allocate.
-type pooledBytes struct{ b []byte }
-
-// bytePool is a pool of buffers of one size.
-type bytePool struct {
-	size int
-	pool sync.Pool
-}
-
-func (p *bytePool) get() *pooledBytes {
-	if pb, ok := p.pool.Get().(*pooledBytes); ok {
-		return pb
-	}
-	return &pooledBytes{b: make([]byte, p.size)}
-}
-
-func (p *bytePool) put(pb *pooledBytes) {
-	if len(pb.b) == p.size {
-		p.pool.Put(pb)
-	}
-}
-
-// bytePools holds one bytePool per buffer size in use.
-var bytePools sync.Map // int → *bytePool
-
-// bytePoolFor returns the shared pool of size-byte buffers.
-func bytePoolFor(size int) *bytePool {
-	if p, ok := bytePools.Load(size); ok {
-		return p.(*bytePool)
-	}
-	p, _ := bytePools.LoadOrStore(size, &bytePool{size: size})
-	return p.(*bytePool)
-}
-
 const (
-	// directRead is the payload read size from which a Conn reads straight
-	// into the caller's buffer when nothing is buffered, skipping the copy
-	// through the transport's own buffer.
+	// directRead is the payload read size from which a Socket reads
+	// straight into the caller's buffer when nothing is buffered, skipping
+	// the copy through its own buffer (see ReadsDirect).
 	directRead = 4096
 	// referencedWrite is the payload size from which WriteBinary keeps a
 	// reference instead of copying: the payload then leaves with the header
 	// in one writev.
 	referencedWrite = 2048
-	// serverWriteBufferSize is the size of a server connection's pooled
+	// ServerWriteBufferSize is the size of a server connection's pooled
 	// output buffer: a frame header and a payload below referencedWrite
 	// fit, and so does any control frame.
-	serverWriteBufferSize = 4096
+	ServerWriteBufferSize = 4096
 )
 
-// newSocketTransport wraps conn. pending holds bytes already read from the
+// NewSocket wraps conn. pending holds bytes already read from the
 // connection beyond the handshake; they are read first. readSize and
 // writeSize are the sizes of the pooled buffers.
-func newSocketTransport(conn net.Conn, pending []byte, readSize, writeSize int) *socketTransport {
-	t := &socketTransport{
+func NewSocket(conn net.Conn, pending []byte, readSize, writeSize int) *Socket {
+	t := &Socket{
 		conn:      conn,
 		raw:       rawConnOf(conn),
-		readPool:  bytePoolFor(readSize),
-		writePool: bytePoolFor(writeSize),
+		readPool:  PoolFor(readSize),
+		writePool: PoolFor(writeSize),
 	}
 	t.waitRead, t.tryRead = t.readReady, t.tryReadInto
 	if len(pending) > 0 {
-		t.in = t.readPool.get()
-		if len(pending) > len(t.in.b) {
-			t.in = &pooledBytes{b: make([]byte, len(pending))}
+		t.in = t.readPool.Get()
+		if len(pending) > len(t.in.B) {
+			t.in = &Buffer{B: make([]byte, len(pending))}
 		}
-		t.w = copy(t.in.b, pending)
+		t.w = copy(t.in.B, pending)
 	}
 	return t
 }
 
 // Peek returns the next n unread bytes, reading from the connection until
 // there are that many. On error it returns the bytes it has.
-func (t *socketTransport) Peek(n int) ([]byte, error) {
+func (t *Socket) Peek(n int) ([]byte, error) {
 	for t.w-t.r < n {
 		if err := t.fill(n); err != nil {
 			if t.in == nil {
 				return nil, err
 			}
-			return t.in.b[t.r:t.w], err
+			return t.in.B[t.r:t.w], err
 		}
 	}
-	return t.in.b[t.r : t.r+n], nil
+	return t.in.B[t.r : t.r+n], nil
 }
 
 // Skip consumes n buffered bytes.
-func (t *socketTransport) Skip(n int) error {
+func (t *Socket) Skip(n int) error {
 	if n < 0 || n > t.w-t.r {
 		return errShortSkip
 	}
@@ -154,33 +117,33 @@ func (t *socketTransport) Skip(n int) error {
 
 // Release gives the read buffer back to its pool once it holds no unread
 // byte. Slices returned by Peek are invalid afterwards.
-func (t *socketTransport) Release() error {
+func (t *Socket) Release() error {
 	if t.in != nil && t.r == t.w {
-		t.readPool.put(t.in)
+		t.readPool.Put(t.in)
 		t.in, t.r, t.w = nil, 0, 0
 	}
 	return nil
 }
 
 // Len returns the number of unread buffered bytes.
-func (t *socketTransport) Len() int { return t.w - t.r }
+func (t *Socket) Len() int { return t.w - t.r }
 
 // fill reads at least one more byte into the buffer, first making room for
 // n unread bytes from r on.
-func (t *socketTransport) fill(n int) error {
+func (t *Socket) fill(n int) error {
 	if t.readErr != nil {
 		return t.readErr
 	}
-	if t.in != nil && len(t.in.b)-t.r < n {
+	if t.in != nil && len(t.in.B)-t.r < n {
 		// Move the unread bytes to the front, into a larger buffer when
 		// n exceeds the pool's size (rare: that one is not pooled).
-		if len(t.in.b) < n {
-			larger := &pooledBytes{b: make([]byte, n)}
-			t.w = copy(larger.b, t.in.b[t.r:t.w])
-			t.readPool.put(t.in)
+		if len(t.in.B) < n {
+			larger := &Buffer{B: make([]byte, n)}
+			t.w = copy(larger.B, t.in.B[t.r:t.w])
+			t.readPool.Put(t.in)
 			t.in = larger
 		} else {
-			t.w = copy(t.in.b, t.in.b[t.r:t.w])
+			t.w = copy(t.in.B, t.in.B[t.r:t.w])
 		}
 		t.r = 0
 	}
@@ -197,10 +160,10 @@ func (t *socketTransport) fill(n int) error {
 		}
 	} else {
 		if t.in == nil {
-			t.in = t.readPool.get()
+			t.in = t.readPool.Get()
 		}
 		var m int
-		m, err = t.conn.Read(t.in.b[t.w:])
+		m, err = t.conn.Read(t.in.B[t.w:])
 		t.w += m
 		if m > 0 {
 			return nil
@@ -218,11 +181,15 @@ func (t *socketTransport) fill(n int) error {
 	return err
 }
 
-// readDirect reads into p straight from the connection, around the
-// buffer, which must be empty (see directReader). Without wait it makes
-// one attempt that takes what the socket holds, possibly nothing; a
-// connection without a descriptor of its own cannot, and reads nothing.
-func (t *socketTransport) readDirect(p []byte, wait bool) (int, error) {
+// ReadsDirect reports whether a read of n bytes goes around the buffer: a
+// large one, when nothing is buffered.
+func (t *Socket) ReadsDirect(n int) bool { return n >= directRead && t.w == t.r }
+
+// ReadDirect reads into p straight from the connection, around the buffer,
+// which is empty. Without wait it makes one attempt that takes what the
+// socket holds, possibly nothing; a connection without a descriptor of its
+// own cannot, and reads nothing.
+func (t *Socket) ReadDirect(p []byte, wait bool) (int, error) {
 	if t.readErr != nil {
 		return 0, t.readErr
 	}
@@ -248,15 +215,8 @@ func (t *socketTransport) readDirect(p []byte, wait bool) (int, error) {
 	return n, err
 }
 
-// isStreamEnd reports whether err ends the byte stream for good (unlike a
-// timeout, after which the Conn decides).
-func isStreamEnd(err error) bool {
-	var ne net.Error
-	return !(errors.As(err, &ne) && ne.Timeout())
-}
-
 // Malloc returns n bytes of the output buffer for the caller to fill.
-func (t *socketTransport) Malloc(n int) ([]byte, error) {
+func (t *Socket) Malloc(n int) ([]byte, error) {
 	if t.big != nil {
 		if err := t.Flush(); err != nil {
 			return nil, err
@@ -269,7 +229,7 @@ func (t *socketTransport) Malloc(n int) ([]byte, error) {
 }
 
 // WriteBinary queues b; a large b is referenced, not copied, until Flush.
-func (t *socketTransport) WriteBinary(b []byte) (int, error) {
+func (t *Socket) WriteBinary(b []byte) (int, error) {
 	if t.big != nil {
 		if err := t.Flush(); err != nil {
 			return 0, err
@@ -285,10 +245,10 @@ func (t *socketTransport) WriteBinary(b []byte) (int, error) {
 }
 
 // reserve makes room for n more bytes in the output buffer.
-func (t *socketTransport) reserve(n int) {
+func (t *Socket) reserve(n int) {
 	if t.outBuf == nil {
-		t.outBuf = t.writePool.get()
-		t.out = t.outBuf.b[:0]
+		t.outBuf = t.writePool.Get()
+		t.out = t.outBuf.B[:0]
 	}
 	if cap(t.out)-len(t.out) < n {
 		grown := make([]byte, len(t.out), 2*cap(t.out)+n)
@@ -299,7 +259,7 @@ func (t *socketTransport) reserve(n int) {
 
 // Flush writes everything queued, in one system call where it can, and
 // gives the output buffer back to its pool.
-func (t *socketTransport) Flush() error {
+func (t *Socket) Flush() error {
 	var err error
 	switch {
 	case t.big != nil:
@@ -313,14 +273,20 @@ func (t *socketTransport) Flush() error {
 	}
 	t.big, t.out = nil, nil
 	if t.outBuf != nil {
-		t.writePool.put(t.outBuf)
+		t.writePool.Put(t.outBuf)
 		t.outBuf = nil
 	}
 	return err
 }
 
-func (t *socketTransport) SetReadDeadline(d time.Time) error  { return t.conn.SetReadDeadline(d) }
-func (t *socketTransport) SetWriteDeadline(d time.Time) error { return t.conn.SetWriteDeadline(d) }
-func (t *socketTransport) Close() error                       { return t.conn.Close() }
+// SetReadDeadline sets the deadline of reads, a blocked one included.
+func (t *Socket) SetReadDeadline(d time.Time) error { return t.conn.SetReadDeadline(d) }
 
-var errShortSkip = errors.New("websocket: skip beyond the buffered bytes")
+// SetWriteDeadline sets the deadline of writes, a blocked one included.
+func (t *Socket) SetWriteDeadline(d time.Time) error { return t.conn.SetWriteDeadline(d) }
+
+// LiveDeadlines is true: a net.Conn's deadlines wake blocked calls.
+func (t *Socket) LiveDeadlines() bool { return true }
+
+// Close closes the connection.
+func (t *Socket) Close() error { return t.conn.Close() }

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package websocket
+package transport
 
 import (
 	"io"
@@ -28,16 +28,16 @@ func rawConnOf(conn net.Conn) syscall.RawConn {
 // the socket becomes readable, until it returns true. It takes a buffer
 // only for the attempt: while the socket has nothing to give, an empty
 // buffer goes back to its pool, so a connection waits holding none.
-func (t *socketTransport) readReady(fd uintptr) bool {
+func (t *Socket) readReady(fd uintptr) bool {
 	if t.in == nil {
-		t.in = t.readPool.get()
+		t.in = t.readPool.Get()
 		t.r, t.w = 0, 0
 	}
-	if t.readInto(fd, t.in.b[t.w:]) {
+	if t.readInto(fd, t.in.B[t.w:]) {
 		return true
 	}
 	if t.r == t.w {
-		t.readPool.put(t.in)
+		t.readPool.Put(t.in)
 		t.in, t.r, t.w = nil, 0, 0
 	}
 	return false
@@ -45,14 +45,14 @@ func (t *socketTransport) readReady(fd uintptr) bool {
 
 // tryReadInto makes one read into t.direct for RawConn.Read and never asks
 // it to wait: a socket with nothing to give reads zero bytes.
-func (t *socketTransport) tryReadInto(fd uintptr) bool {
+func (t *Socket) tryReadInto(fd uintptr) bool {
 	t.readInto(fd, t.direct)
 	return true
 }
 
 // readInto reads once from fd into p, leaving the outcome in readN and
 // readRes. It returns false when the socket has nothing to give yet.
-func (t *socketTransport) readInto(fd uintptr, p []byte) bool {
+func (t *Socket) readInto(fd uintptr, p []byte) bool {
 	for {
 		n, err := syscall.Read(int(fd), p)
 		switch {

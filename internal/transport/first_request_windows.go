@@ -1,4 +1,4 @@
-package websocket
+package transport
 
 import "github.com/cloudwego/hertz/pkg/network"
 

@@ -1,6 +1,6 @@
 //go:build windows
 
-package websocket
+package transport
 
 import (
 	"net"
@@ -12,7 +12,7 @@ import (
 func rawConnOf(net.Conn) syscall.RawConn { return nil }
 
 // readReady is never called on Windows, where rawConnOf returns nil.
-func (t *socketTransport) readReady(uintptr) bool { return true }
+func (t *Socket) readReady(uintptr) bool { return true }
 
 // tryReadInto is never called on Windows, where rawConnOf returns nil.
-func (t *socketTransport) tryReadInto(uintptr) bool { return true }
+func (t *Socket) tryReadInto(uintptr) bool { return true }

@@ -1,0 +1,22 @@
+//go:build windows
+
+package transport
+
+import (
+	"errors"
+	"net"
+
+	"github.com/cloudwego/hertz/pkg/network"
+)
+
+// Detachable stands for a netpoll connection, which Windows does not have.
+type Detachable interface{ Fd() int }
+
+// DetachableOf returns nil: on Windows Hertz runs on its standard
+// transport, and connections stay on it.
+func DetachableOf(network.Conn) Detachable { return nil }
+
+// HandOver is never called on Windows, where DetachableOf returns nil.
+func HandOver(network.Conn, Detachable, func(net.Conn, []byte, error)) error {
+	return errors.New("websocket: no netpoll on Windows")
+}
