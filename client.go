@@ -148,8 +148,9 @@ func (d *Dialer) Dial(urlStr string, requestHeader http.Header) (*Conn, *http.Re
 // GotConn), the TLS handshake (TLSHandshakeStart, TLSHandshakeDone), the
 // request (WroteHeaders, WroteRequest) and GotFirstResponseByte.
 //
-// If the WebSocket handshake fails, ErrBadHandshake (or an error wrapping
-// it that names the reason) is returned along with a non-nil
+// If the WebSocket handshake fails, ErrBadHandshake (for a status other
+// than 101, as gorilla/websocket returns it) or a HandshakeError naming the
+// reason (which wraps ErrBadHandshake) is returned along with a non-nil
 // *http.Response, whose body holds up to 1 KiB of what the server sent, so
 // that callers can see why: a redirect, an authentication failure, and so
 // on.

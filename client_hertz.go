@@ -80,8 +80,9 @@ func (p *ClientUpgrader) PrepareRequest(req *protocol.Request) {
 // response must come from a Hertz client that has not read past the
 // headers; Hertz hands over the connection for a 101 response.
 //
-// On failure it returns an error that wraps ErrBadHandshake and leaves the
-// connection to Hertz's client.
+// On failure it returns ErrBadHandshake (a status other than 101) or a
+// HandshakeError that wraps it, and leaves the connection to Hertz's
+// client.
 func (p *ClientUpgrader) UpgradeResponse(req *protocol.Request, resp *protocol.Response) (*Conn, error) {
 	offer := &clientOffer{key: string(req.Header.Peek("Sec-Websocket-Key"))}
 	for _, line := range req.Header.PeekAll("Sec-Websocket-Protocol") {
@@ -98,7 +99,7 @@ func (p *ClientUpgrader) UpgradeResponse(req *protocol.Request, resp *protocol.R
 	}
 	conn, err := resp.Hijack()
 	if err != nil {
-		return nil, handshakeFailure("the Hertz response holds no connection to take over: " + err.Error())
+		return nil, HandshakeError{Status: resp.StatusCode(), Reason: "the Hertz response holds no connection to take over: " + err.Error()}
 	}
 	// The client's read and write timeouts bound the HTTP exchange, not
 	// the WebSocket that follows.

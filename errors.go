@@ -100,15 +100,42 @@ func CloseCode(err error) int {
 	return -1
 }
 
-// HandshakeError describes an error with the handshake from the peer.
+// HandshakeError describes an opening handshake that failed (RFC 6455
+// §4). HertzUpgrader.Upgrade returns one, with the status it answered,
+// for a request that is not a valid upgrade or is refused; a client
+// returns one, with status 101, for a switching response that breaks §4.1
+// (a wrong Sec-WebSocket-Accept, a subprotocol or extension it did not
+// offer, ...).
+//
+// Every HandshakeError wraps ErrBadHandshake, so errors.Is(err,
+// ErrBadHandshake) holds for every failed handshake. As in
+// gorilla/websocket it is a value, not a pointer: take it with a type
+// assertion, err.(HandshakeError), or with errors.As and a HandshakeError
+// variable.
+//
+// A client answered with a status other than 101 gets ErrBadHandshake
+// itself, which gorilla/websocket users compare with ==; the status and
+// body are in the response returned beside it.
 type HandshakeError struct {
-	// Status is the HTTP status the server answered with.
-	Status  int
+	// Status is the HTTP status of the failed handshake: the one the
+	// server answered with, or 101 for a switching response the client
+	// refused; 0 when there was no response.
+	Status int
+	// Reason says what was wrong, without the "websocket: " prefix.
+	Reason  string
 	message string
 }
 
 // Error returns the reason the handshake failed.
-func (e HandshakeError) Error() string { return e.message }
+func (e HandshakeError) Error() string {
+	if e.message != "" {
+		return e.message
+	}
+	return "websocket: bad handshake: " + e.Reason
+}
+
+// Unwrap returns ErrBadHandshake.
+func (e HandshakeError) Unwrap() error { return ErrBadHandshake }
 
 // connClosedError is ErrConnClosed: it reads well and unwraps to
 // net.ErrClosed, so code that checks for a closed network connection works.

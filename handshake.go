@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -137,10 +136,10 @@ func (o *clientOffer) requestHeaders(set func(name, value string)) {
 	}
 }
 
-// handshakeFailure wraps ErrBadHandshake with the reason the server's
-// response was refused.
+// handshakeFailure is the error of a switching response the client
+// refuses, for reason.
 func handshakeFailure(reason string) error {
-	return fmt.Errorf("%w: %s", ErrBadHandshake, reason)
+	return HandshakeError{Status: 101, Reason: reason}
 }
 
 // check judges the server's response as RFC 6455 §4.1 asks of a client:

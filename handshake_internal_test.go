@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"encoding/base64"
+	"errors"
 	"testing"
 )
 
@@ -102,5 +103,73 @@ func TestNextMessageSizeFollowsWhatArrived(t *testing.T) {
 				t.Errorf("size %d is below the %d bytes held", g.size, tt.have)
 			}
 		})
+	}
+}
+
+// TestClientCheckErrors: a status other than 101 is ErrBadHandshake itself
+// (gorilla users compare it with ==); a switching response the client
+// refuses is a HandshakeError with status 101 and the reason, which wraps
+// ErrBadHandshake.
+func TestClientCheckErrors(t *testing.T) {
+	offer := &clientOffer{key: "dGhlIHNhbXBsZSBub25jZQ=="}
+	good := map[string][]string{
+		"Upgrade":              {"websocket"},
+		"Connection":           {"Upgrade"},
+		"Sec-WebSocket-Accept": {"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="},
+	}
+	with := func(name, value string) map[string][]string {
+		h := map[string][]string{}
+		for k, v := range good {
+			h[k] = v
+		}
+		h[name] = []string{value}
+		return h
+	}
+	tests := []struct {
+		name       string
+		status     int
+		header     map[string][]string
+		wantReason string // "" for ErrBadHandshake itself
+	}{
+		{"forbidden", 403, good, ""},
+		{"ok instead of switching", 200, good, ""},
+		{"wrong accept", 101, with("Sec-WebSocket-Accept", "AAAA"), "'Sec-WebSocket-Accept' does not match the key sent"},
+		{"no upgrade token", 101, with("Upgrade", "h2c"), "'websocket' token not found in the 'Upgrade' response header"},
+		{"subprotocol not offered", 101, with("Sec-WebSocket-Protocol", "chat"), `the server chose subprotocol "chat", which the client did not offer`},
+		{"extension not offered", 101, with("Sec-WebSocket-Extensions", "permessage-deflate"), `the server accepted extension "permessage-deflate", which the client did not offer`},
+	}
+	for _, tt := range tests {
+		tt := tt
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := offer.check(tt.status, func(name string) [][]byte {
+				var lines [][]byte
+				for _, l := range tt.header[name] {
+					lines = append(lines, []byte(l))
+				}
+				return lines
+			})
+			if !errors.Is(err, ErrBadHandshake) {
+				t.Fatalf("err = %v, want one that wraps ErrBadHandshake", err)
+			}
+			if tt.wantReason == "" {
+				if err != ErrBadHandshake {
+					t.Fatalf("err = %#v, want ErrBadHandshake itself", err)
+				}
+				return
+			}
+			he, ok := err.(HandshakeError)
+			if !ok {
+				t.Fatalf("err = %#v, want a HandshakeError", err)
+			}
+			if he.Status != 101 || he.Reason != tt.wantReason {
+				t.Fatalf("HandshakeError{Status: %d, Reason: %q}, want {101, %q}", he.Status, he.Reason, tt.wantReason)
+			}
+			if want := "websocket: bad handshake: " + tt.wantReason; err.Error() != want {
+				t.Fatalf("Error() = %q, want %q", err.Error(), want)
+			}
+		})
+	}
+	if err := (HandshakeError{}); !errors.Is(err, ErrBadHandshake) {
+		t.Fatal("the zero HandshakeError does not wrap ErrBadHandshake")
 	}
 }

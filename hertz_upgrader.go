@@ -365,7 +365,7 @@ func serve(c *Conn, live *liveConns, handler HertzHandler) {
 
 // fail answers a handshake that cannot succeed.
 func (u *HertzUpgrader) fail(ctx *app.RequestContext, status int, reason string) error {
-	err := HandshakeError{Status: status, message: "websocket: the client is not using the websocket protocol: " + reason}
+	err := HandshakeError{Status: status, Reason: reason, message: "websocket: the client is not using the websocket protocol: " + reason}
 	if status == consts.StatusForbidden || status == consts.StatusInternalServerError || status == consts.StatusServiceUnavailable {
 		err.message = "websocket: " + reason
 	}
