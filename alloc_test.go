@@ -14,6 +14,7 @@ import (
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // poolsAreLossy reports whether sync.Pool drops items put into it, as it
@@ -63,7 +64,7 @@ type allocPath struct {
 // encoded before the measurement.
 func TestServerSteadyStateAllocs(t *testing.T) {
 	const runs = 100
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, size := range []int{1 << 10, 64 << 10} {
 			size := size
 			t.Run(fmt.Sprintf("%dKiB", size>>10), func(t *testing.T) {
@@ -85,7 +86,7 @@ func TestServerSteadyStateAllocs(t *testing.T) {
 
 // measureServerAllocs runs the measurements inside a server handler and
 // returns them.
-func measureServerAllocs(t *testing.T, tc transportCase, msg []byte, runs int) ([]allocPath, error) {
+func measureServerAllocs(t *testing.T, tc wstest.Transport, msg []byte, runs int) ([]allocPath, error) {
 	// Every read phase takes runs+1 messages (AllocsPerRun warms up once)
 	// plus its own warm-up.
 	const warm = 20
@@ -199,26 +200,26 @@ func measureServerAllocs(t *testing.T, tc transportCase, msg []byte, runs int) (
 			r.paths = append(r.paths, allocPath{name: p.name, max: p.max, got: testing.AllocsPerRun(runs, p.read)})
 		}
 	}
-	addr := rwStartServer(t, tc, nil, func(h *server.Hertz) {
+	addr := wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
 		h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
 			_ = upgrader.Upgrade(ctx, handler)
 		})
 	})
-	rc := rwDial(t, addr)
-	rc.handshake("/ws")
-	_ = rc.c.SetDeadline(time.Time{})
+	rc := wstest.DialRaw(t, addr)
+	rc.Handshake("/ws")
+	_ = rc.NetConn.SetDeadline(time.Time{})
 	go func() {
 		discard := make([]byte, 64<<10)
 		for {
-			if _, err := rc.br.Read(discard); err != nil {
+			if _, err := rc.Reader.Read(discard); err != nil {
 				return
 			}
 		}
 	}()
-	frames := bytes.Repeat(rwMasked(true, frame.OpBinary, msg), readPhases*(warm+runs+1))
+	frames := bytes.Repeat(wstest.Masked(true, frame.OpBinary, msg), readPhases*(warm+runs+1))
 	go func() {
 		<-reading
-		_, _ = rc.c.Write(frames)
+		_, _ = rc.NetConn.Write(frames)
 	}()
 	select {
 	case r := <-res:

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // The bad-input table: hostile or broken bytes sent over raw TCP, each row
@@ -32,7 +33,7 @@ type badInputServer struct {
 	readErrs chan error
 }
 
-func startBadInputServer(t *testing.T, tc transportCase) *badInputServer {
+func startBadInputServer(t *testing.T, tc wstest.Transport) *badInputServer {
 	s := &badInputServer{readErrs: make(chan error, 16)}
 	handler := func(c *websocket.Conn) {
 		for {
@@ -50,7 +51,7 @@ func startBadInputServer(t *testing.T, tc transportCase) *badInputServer {
 	route := func(u *websocket.HertzUpgrader) app.HandlerFunc {
 		return func(_ context.Context, ctx *app.RequestContext) { _ = u.Upgrade(ctx, handler) }
 	}
-	s.addr = rwStartServer(t, tc, nil, func(h *server.Hertz) {
+	s.addr = wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
 		h.GET("/ws", route(&websocket.HertzUpgrader{}))
 		h.GET("/ws-limit", route(&websocket.HertzUpgrader{ReadLimit: 100}))
 		h.GET("/ws-deflate", route(&websocket.HertzUpgrader{EnableCompression: true, ReadLimit: 1000}))
@@ -59,10 +60,10 @@ func startBadInputServer(t *testing.T, tc transportCase) *badInputServer {
 	// The first connection starts goroutines that live as long as the
 	// process (netpoll's pollers, Hertz's Date header clock): start them
 	// before any row takes its baseline.
-	rc := rwDial(t, s.addr)
-	rc.handshake("/ws")
-	rc.echo("warm up")
-	rc.c.Close()
+	rc := wstest.DialRaw(t, s.addr)
+	rc.Handshake("/ws")
+	rc.Echo("warm up")
+	rc.NetConn.Close()
 	if err := <-s.readErrs; !websocket.IsCloseError(err, websocket.CloseAbnormalClosure) {
 		t.Fatalf("warm-up connection ended with %v", err)
 	}
@@ -115,7 +116,7 @@ func badHandshakeRows() []badHandshakeRow {
 			return badRequest("GET /ws HTTP/1.1", valid(a, "Sec-WebSocket-Key: "+rwB64(16))...)
 		}},
 		{name: "the same Sec-WebSocket-Key twice", status: 400, request: func(a string) []byte {
-			return badRequest("GET /ws HTTP/1.1", valid(a, "Sec-WebSocket-Key: "+rwSampleKey)...)
+			return badRequest("GET /ws HTTP/1.1", valid(a, "Sec-WebSocket-Key: "+wstest.SampleKey)...)
 		}},
 		// §4.2.1 item 5: the key is 16 bytes, base64-encoded.
 		{name: "Sec-WebSocket-Key missing", status: 400, request: func(a string) []byte {
@@ -162,7 +163,7 @@ func badHandshakeRows() []badHandshakeRow {
 		}},
 		// §4.2.1 item 2: Host is required; Hertz refuses its absence.
 		{name: "Host missing", status: 400, request: func(a string) []byte {
-			return badRequest("GET /ws HTTP/1.1", rwUpgradeLines()...)
+			return badRequest("GET /ws HTTP/1.1", wstest.UpgradeLines()...)
 		}},
 		// §4.2.1 items 3 and 4.
 		{name: "Upgrade missing", status: 400, request: func(a string) []byte {
@@ -216,7 +217,7 @@ type badFrameRow struct {
 
 func badFrameRows() []badFrameRow {
 	masked := func(fin bool, op frame.Opcode, rsv byte, payload []byte) []byte {
-		return rwFrame(frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Masked: true, Mask: rwMask}, payload)
+		return wstest.EncodeFrame(frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Masked: true, Mask: wstest.Mask}, payload)
 	}
 	compressed, err := frame.AppendCompressed(nil, []byte("hello hello hello hello hello"), 1, 15)
 	if err != nil {
@@ -230,13 +231,13 @@ func badFrameRows() []badFrameRow {
 	// 64-bit length form; no payload follows.
 	header64 := func(n uint64) []byte {
 		b := binary.BigEndian.AppendUint64([]byte{0x82, 0x80 | 127}, n)
-		return append(b, rwMask[:]...)
+		return append(b, wstest.Mask[:]...)
 	}
-	full := rwMasked(true, frame.OpBinary, make([]byte, 300)) // 16-bit length form
+	full := wstest.Masked(true, frame.OpBinary, make([]byte, 300)) // 16-bit length form
 	return []badFrameRow{
 		// RFC 6455 §5.1: a client's frames are masked.
-		{name: "unmasked text", frames: rwFrame(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("hi")), code: 1002},
-		{name: "unmasked close", frames: rwFrame(frame.Header{Fin: true, Opcode: frame.OpClose}, rwClosePayload(1000, "")), code: 1002},
+		{name: "unmasked text", frames: wstest.EncodeFrame(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("hi")), code: 1002},
+		{name: "unmasked close", frames: wstest.EncodeFrame(frame.Header{Fin: true, Opcode: frame.OpClose}, rwClosePayload(1000, "")), code: 1002},
 		// §5.2: RSV bits without an extension that defines them.
 		{name: "compressed frame (RSV1) without negotiation", frames: masked(true, frame.OpText, frame.Rsv1, compressed), code: 1002},
 		{name: "RSV2", frames: masked(true, frame.OpText, frame.Rsv2, []byte("hi")), code: 1002},
@@ -256,7 +257,7 @@ func badFrameRows() []badFrameRow {
 		// before a byte of payload (none is sent).
 		{name: "64-bit length of 1 TiB, default limit", frames: header64(1 << 40), code: 1009},
 		{name: "64-bit length of 2^63-1", frames: header64(1<<63 - 1), code: 1009},
-		{name: "16-bit length over ReadLimit 100", path: "/ws-limit", frames: rwMasked(true, frame.OpBinary, make([]byte, 101))[:8], code: 1009},
+		{name: "16-bit length over ReadLimit 100", path: "/ws-limit", frames: wstest.Masked(true, frame.OpBinary, make([]byte, 101))[:8], code: 1009},
 		{name: "fragments adding up over ReadLimit 100", path: "/ws-limit", frames: rwConcat(masked(false, frame.OpBinary, 0, make([]byte, 60)), masked(true, frame.OpContinuation, 0, make([]byte, 41))), code: 1009},
 		// §5.5.1: a close payload is empty or a valid code and UTF-8 reason.
 		{name: "close payload of 1 byte", frames: masked(true, frame.OpClose, 0, []byte{0x03}), code: 1002},
@@ -290,31 +291,31 @@ func TestBadInputServer(t *testing.T) {
 	if n := len(handshakes) + len(frames) + len(badClientRows()); n < 40 {
 		t.Fatalf("only %d rows", n)
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		s := startBadInputServer(t, tc)
 		for _, r := range handshakes {
 			r := r
 			t.Run("handshake/"+r.name, func(t *testing.T) {
 				base := goleak.IgnoreCurrent()
-				rc := rwDial(t, s.addr)
-				rc.write(r.request(s.addr))
-				resp := rc.readResponse()
-				if resp.status != r.status {
-					t.Fatalf("status %d, want %d (body %q)", resp.status, r.status, resp.body)
+				rc := wstest.DialRaw(t, s.addr)
+				rc.Write(r.request(s.addr))
+				resp := rc.ReadResponse()
+				if resp.Status != r.status {
+					t.Fatalf("status %d, want %d (body %q)", resp.Status, r.status, resp.Body)
 				}
 				for k, v := range r.header {
-					if got := resp.header.Values(k); len(got) != 1 || got[0] != v {
+					if got := resp.Header.Values(k); len(got) != 1 || got[0] != v {
 						t.Fatalf("header %s: %q, want [%q]", k, got, v)
 					}
 				}
 				if r.status == 101 {
-					rc.echo("upgraded")
-					rc.c.Close()
+					rc.Echo("upgraded")
+					rc.NetConn.Close()
 					if err := <-s.readErrs; !websocket.IsCloseError(err, websocket.CloseAbnormalClosure) {
 						t.Fatalf("handler read error %v, want 1006", err)
 					}
 				} else {
-					rc.c.Close()
+					rc.NetConn.Close()
 				}
 				expectNoNewGoroutines(t, base)
 				select {
@@ -332,29 +333,29 @@ func TestBadInputServer(t *testing.T) {
 				if path == "" {
 					path = "/ws"
 				}
-				rc := rwDial(t, s.addr)
-				lines := rwUpgradeLines()
+				rc := wstest.DialRaw(t, s.addr)
+				lines := wstest.UpgradeLines()
 				if r.offerDeflate {
 					lines = append(lines, deflateOffer)
 				}
-				rc.write(rwRequest("GET", s.addr, path, lines))
-				resp := rc.readResponse()
-				if resp.status != 101 {
-					t.Fatalf("handshake: status %d", resp.status)
+				rc.Write(wstest.Request("GET", s.addr, path, lines))
+				resp := rc.ReadResponse()
+				if resp.Status != 101 {
+					t.Fatalf("handshake: status %d", resp.Status)
 				}
-				if got := resp.header.Get("Sec-WebSocket-Extensions"); (got != "") != r.offerDeflate {
+				if got := resp.Header.Get("Sec-WebSocket-Extensions"); (got != "") != r.offerDeflate {
 					t.Fatalf("Sec-WebSocket-Extensions %q", got)
 				}
-				rc.write(r.frames)
+				rc.Write(r.frames)
 				if r.halfClose {
-					rc.closeWrite()
+					rc.CloseWrite()
 				}
 				if r.code != 0 {
-					rc.expectCloseCode(r.code)
+					rc.ExpectCloseCode(r.code)
 				}
-				rc.expectClosed()
+				rc.ExpectClosed()
 				checkHandlerError(t, <-s.readErrs, r.code)
-				rc.c.Close()
+				rc.NetConn.Close()
 				expectNoNewGoroutines(t, base)
 			})
 		}
@@ -392,14 +393,14 @@ type badClientRow struct {
 
 func badClientRows() []badClientRow {
 	unmasked := func(op frame.Opcode, rsv byte, payload []byte) []byte {
-		return rwFrame(frame.Header{Fin: true, Rsv: rsv, Opcode: op}, payload)
+		return wstest.EncodeFrame(frame.Header{Fin: true, Rsv: rsv, Opcode: op}, payload)
 	}
 	top := binary.BigEndian.AppendUint64([]byte{0x82, 127}, 1<<63|5)
 	return []badClientRow{
 		// RFC 6455 §5.1: a client MUST close a connection if it detects a
 		// masked frame.
-		{name: "masked frame from the server", frames: rwFrame(frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Mask: rwMask}, []byte("hi")), code: 1002},
-		{name: "masked ping from the server", frames: rwFrame(frame.Header{Fin: true, Opcode: frame.OpPing, Masked: true, Mask: rwMask}, nil), code: 1002},
+		{name: "masked frame from the server", frames: wstest.EncodeFrame(frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Mask: wstest.Mask}, []byte("hi")), code: 1002},
+		{name: "masked ping from the server", frames: wstest.EncodeFrame(frame.Header{Fin: true, Opcode: frame.OpPing, Masked: true, Mask: wstest.Mask}, nil), code: 1002},
 		{name: "compressed frame (RSV1) without negotiation", frames: unmasked(frame.OpText, frame.Rsv1, []byte{0xf2, 0x48, 0x05, 0x00}), code: 1002},
 		{name: "reserved opcode 0x7", frames: unmasked(0x7, 0, nil), code: 1002},
 		{name: "64-bit length with the top bit set", frames: append(top, "hello"...), code: 1002},

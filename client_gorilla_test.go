@@ -22,6 +22,7 @@ import (
 	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // The Dialer as gorilla/websocket's users know it: what its fields mean,
@@ -54,7 +55,7 @@ func TestDialerSendsNoOrigin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a gorilla server that refuses any Origin refused our Dialer: %v", err)
 	}
-	ctEcho(t, c, websocket.TextMessage, []byte("no origin"))
+	wstest.CheckEcho(t, c, websocket.TextMessage, []byte("no origin"))
 	c.Close()
 	if got := <-origins; len(got) != 0 {
 		t.Fatalf("Origin sent: %q", got)
@@ -73,7 +74,7 @@ func TestDialerSendsNoOrigin(t *testing.T) {
 // TestDialerHandshakeTimeoutSign: zero means no timeout of the Dialer's
 // own, a negative value a deadline already passed, as in gorilla.
 func TestDialerHandshakeTimeoutSign(t *testing.T) {
-	wsURL := ctEchoServer(t, transports[0], nil)
+	wsURL := wstest.StartHandler(t, wstest.Transports[0], wstest.EngineSettings{}, nil, wstest.Echo)
 	for _, tc := range []struct {
 		timeout time.Duration
 		wantErr error
@@ -88,7 +89,7 @@ func TestDialerHandshakeTimeoutSign(t *testing.T) {
 			t.Errorf("HandshakeTimeout %v: %v, want %v", tc.timeout, err, tc.wantErr)
 		}
 		if c != nil {
-			ctEcho(t, c, websocket.TextMessage, []byte("ok"))
+			wstest.CheckEcho(t, c, websocket.TextMessage, []byte("ok"))
 			c.Close()
 		}
 		// gorilla agrees.
@@ -257,7 +258,7 @@ func (s *socks5Server) seen() (targets, users []string) {
 // TestDialerSOCKS5 dials through a SOCKS5 proxy started by the test, with
 // and without authentication, for socks5:// and socks5h://.
 func TestDialerSOCKS5(t *testing.T) {
-	wsURL := ctEchoServer(t, transports[0], nil)
+	wsURL := wstest.StartHandler(t, wstest.Transports[0], wstest.EngineSettings{}, nil, wstest.Echo)
 	port := wsURL[strings.LastIndex(wsURL, ":")+1 : strings.LastIndex(wsURL, "/")]
 	byName := "ws://localhost:" + port + "/ws"
 
@@ -302,7 +303,7 @@ func TestDialerSOCKS5(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			ctEcho(t, c, websocket.TextMessage, []byte("through "+tc.scheme))
+			wstest.CheckEcho(t, c, websocket.TextMessage, []byte("through "+tc.scheme))
 			// x/net's SOCKS5 dialer hands the proxy the host name to
 			// resolve, for both schemes.
 			if len(targets) != 1 || targets[0] != "localhost:"+port {
@@ -376,7 +377,7 @@ func TestDialerTrace(t *testing.T) {
 	}
 
 	t.Run("ws-by-name", func(t *testing.T) {
-		wsURL := ctEchoServer(t, transports[0], nil)
+		wsURL := wstest.StartHandler(t, wstest.Transports[0], wstest.EngineSettings{}, nil, wstest.Echo)
 		port := wsURL[strings.LastIndex(wsURL, ":")+1 : strings.LastIndex(wsURL, "/")]
 		trace, events := record()
 		ctx := httptrace.WithClientTrace(context.Background(), trace)
@@ -396,8 +397,8 @@ func TestDialerTrace(t *testing.T) {
 	})
 
 	t.Run("wss", func(t *testing.T) {
-		cert, pool := ctSelfSigned(t)
-		wsURL := ctTLSServer(t, cert, &websocket.HertzUpgrader{})
+		cert, pool := wstest.SelfSigned(t)
+		wsURL := wstest.StartTLSHandler(t, cert, &websocket.HertzUpgrader{}, wstest.Echo)
 		trace, events := record()
 		ctx := httptrace.WithClientTrace(context.Background(), trace)
 		d := &websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pool}}
@@ -424,10 +425,10 @@ func TestDialerTrace(t *testing.T) {
 // TestNewClient runs the client handshake over a connection the caller
 // dialled: a working one, and a server that refuses the upgrade.
 func TestNewClient(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		refuse := &websocket.HertzUpgrader{CheckOrigin: func(*app.RequestContext) bool { return false }}
-		wsURL := ctEchoServer(t, tc, nil)
-		refusing := ctEchoServer(t, tc, refuse)
+		wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, nil, wstest.Echo)
+		refusing := wstest.StartHandler(t, tc, wstest.EngineSettings{}, refuse, wstest.Echo)
 		for _, c := range []struct {
 			name   string
 			url    string
@@ -458,7 +459,7 @@ func TestNewClient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctEcho(t, conn, websocket.BinaryMessage, []byte("over a caller's connection"))
+			wstest.CheckEcho(t, conn, websocket.BinaryMessage, []byte("over a caller's connection"))
 			conn.Close()
 		}
 	})

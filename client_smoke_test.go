@@ -4,13 +4,14 @@ import (
 	"testing"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 func TestClientSmokeEcho(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, compress := range []bool{false, true} {
 			u := &websocket.HertzUpgrader{EnableCompression: compress}
-			url := startHandler(t, tc, engineSettings{}, u, echoHandler)
+			url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, wstest.Echo)
 			d := websocket.Dialer{EnableCompression: compress}
 			c, resp, err := d.Dial(url, nil)
 			if err != nil {

@@ -10,17 +10,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	cryptorand "crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"math/rand"
 	"net"
 	"net/http"
@@ -45,6 +40,7 @@ import (
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // ctGuard bounds every wait, so that a hung peer fails a test instead of
@@ -54,20 +50,6 @@ const ctGuard = 20 * time.Second
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-// ctRecv waits for one value on ch within ctGuard.
-func ctRecv[T any](t testing.TB, ch <-chan T, what string) T {
-	t.Helper()
-	timer := time.NewTimer(ctGuard)
-	defer timer.Stop()
-	select {
-	case v := <-ch:
-		return v
-	case <-timer.C:
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
-}
 
 // ctPayload returns n bytes: ASCII text for a text message, pseudo-random
 // bytes (which do not compress) for a binary one.
@@ -104,78 +86,6 @@ func ctWords(n int, seed int64) []byte {
 		b.WriteByte(' ')
 	}
 	return b.Bytes()[:n]
-}
-
-// ctServe runs a Hertz server listening on addr (host:port) with the given
-// options and routes, and returns the address it listens on. It is shut
-// down when the test ends.
-func ctServe(t testing.TB, addr string, opts []config.Option, setup func(h *server.Hertz)) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := append([]config.Option{server.WithListener(ln), server.WithExitWaitTime(time.Second)}, opts...)
-	h := server.New(all...)
-	setup(h)
-	go func() { _ = h.Run() }()
-	bound := ln.Addr().String()
-	waitListening(t, bound)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = h.Shutdown(ctx)
-	})
-	return bound
-}
-
-// ctEchoServer serves echoHandler at /ws on transport tc with upgrader u
-// and returns the ws:// URL.
-func ctEchoServer(t testing.TB, tc transportCase, u *websocket.HertzUpgrader) string {
-	t.Helper()
-	if u == nil {
-		u = &websocket.HertzUpgrader{}
-	}
-	return startHandler(t, tc, engineSettings{}, u, echoHandler)
-}
-
-// ctDial dials wsURL with d, failing the test on error, and closes the
-// connection when the test ends.
-func ctDial(t testing.TB, d *websocket.Dialer, wsURL string, h http.Header) (*websocket.Conn, *http.Response) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), ctGuard)
-	defer cancel()
-	c, resp, err := d.DialContext(ctx, wsURL, h)
-	if err != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
-		t.Fatalf("dial %s: %v (status %d)", wsURL, err, status)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c, resp
-}
-
-// ctEcho writes msg and checks that the same message comes back. The write
-// runs on its own goroutine, so that a message larger than the socket
-// buffers cannot deadlock against the server's echo.
-func ctEcho(t testing.TB, c *websocket.Conn, mt int, msg []byte) {
-	t.Helper()
-	werr := make(chan error, 1)
-	go func() { werr <- c.WriteMessage(mt, msg) }()
-	_ = c.SetReadDeadline(time.Now().Add(ctGuard))
-	gotType, got, err := c.ReadMessage()
-	_ = c.SetReadDeadline(time.Time{})
-	if err != nil {
-		t.Fatalf("echo of %d bytes: read: %v", len(msg), err)
-	}
-	if err := ctRecv(t, werr, "write"); err != nil {
-		t.Fatalf("echo of %d bytes: write: %v", len(msg), err)
-	}
-	if gotType != mt || !bytes.Equal(got, msg) {
-		t.Fatalf("echo of %d bytes (type %d): got %d bytes of type %d", len(msg), mt, len(got), gotType)
-	}
 }
 
 // ctCountConn counts the bytes written to a connection.
@@ -238,9 +148,9 @@ func ctIPv6Loopback() bool {
 
 func TestClientDialerEcho(t *testing.T) {
 	sizes := []int{0, 1, 125, 126, 127, 4095, 4096, 4097, 65535, 65536, 65537, 1 << 20, 16 << 20}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		wsURL := ctEchoServer(t, tc, nil)
-		c, resp := ctDial(t, &websocket.Dialer{}, wsURL, nil)
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
+		wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, nil, wstest.Echo)
+		c, resp := wstest.Dial(t, &websocket.Dialer{}, wsURL, nil)
 		if resp.StatusCode != http.StatusSwitchingProtocols {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
@@ -252,8 +162,8 @@ func TestClientDialerEcho(t *testing.T) {
 				t.Logf("16 MiB echo skipped with -short")
 				continue
 			}
-			ctEcho(t, c, websocket.TextMessage, ctPayload(n, true, int64(n)))
-			ctEcho(t, c, websocket.BinaryMessage, ctPayload(n, false, int64(n)))
+			wstest.CheckEcho(t, c, websocket.TextMessage, ctPayload(n, true, int64(n)))
+			wstest.CheckEcho(t, c, websocket.BinaryMessage, ctPayload(n, false, int64(n)))
 		}
 	})
 }
@@ -261,17 +171,17 @@ func TestClientDialerEcho(t *testing.T) {
 // TestClientDialerSmallBuffers uses the smallest buffers a Dialer allows:
 // a 125-byte control frame and 14-byte headers must still be read whole.
 func TestClientDialerSmallBuffers(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		pinged := make(chan error, 1)
 		u := &websocket.HertzUpgrader{}
-		wsURL := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+		wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 			pinged <- c.WriteControl(websocket.PingMessage, bytes.Repeat([]byte("p"), 125), time.Now().Add(time.Second))
-			echoHandler(c)
+			wstest.Echo(c)
 		})
 		pongs := make(chan string, 1)
 		d := &websocket.Dialer{ReadBufferSize: 1, WriteBufferSize: 1}
-		c, _ := ctDial(t, d, wsURL, nil)
-		if err := ctRecv(t, pinged, "server ping"); err != nil {
+		c, _ := wstest.Dial(t, d, wsURL, nil)
+		if err := wstest.Receive(t, pinged, "server ping"); err != nil {
 			t.Fatal(err)
 		}
 		ping := c.PingHandler()
@@ -280,9 +190,9 @@ func TestClientDialerSmallBuffers(t *testing.T) {
 			return ping(s)
 		})
 		for _, n := range []int{0, 1, 2, 125, 126, 70000} {
-			ctEcho(t, c, websocket.BinaryMessage, ctPayload(n, false, 9))
+			wstest.CheckEcho(t, c, websocket.BinaryMessage, ctPayload(n, false, 9))
 		}
-		if got := ctRecv(t, pongs, "ping"); len(got) != 125 {
+		if got := wstest.Receive(t, pongs, "ping"); len(got) != 125 {
 			t.Fatalf("ping payload of %d bytes", len(got))
 		}
 		w, err := c.NextWriter(websocket.TextMessage)
@@ -311,9 +221,9 @@ func TestClientDialerSmallBuffers(t *testing.T) {
 // smaller and larger than the write buffer; the server echoes them as it
 // reads them.
 func TestClientDialerFragmented(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		wsURL := ctEchoServer(t, tc, nil)
-		c, _ := ctDial(t, &websocket.Dialer{WriteBufferSize: 512}, wsURL, nil)
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
+		wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, nil, wstest.Echo)
+		c, _ := wstest.Dial(t, &websocket.Dialer{WriteBufferSize: 512}, wsURL, nil)
 		for _, total := range []int{0, 1, 511, 512, 513, 10000, 300000} {
 			for _, piece := range []int{1, 100, 512, 4000} {
 				if total > 20000 && piece < 100 {
@@ -345,7 +255,7 @@ func TestClientDialerFragmented(t *testing.T) {
 				if err != nil {
 					t.Fatalf("total %d piece %d: %v", total, piece, err)
 				}
-				if err := ctRecv(t, werr, "writer"); err != nil {
+				if err := wstest.Receive(t, werr, "writer"); err != nil {
 					t.Fatalf("total %d piece %d: write: %v", total, piece, err)
 				}
 				if mt != websocket.TextMessage || !bytes.Equal(got, msg) {
@@ -362,9 +272,9 @@ func TestClientDialerFragmented(t *testing.T) {
 // writer still open (as gorilla's does).
 func TestClientDialerConcurrentWriters(t *testing.T) {
 	const writers, perWriter = 8, 60
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		wsURL := ctEchoServer(t, tc, nil)
-		c, _ := ctDial(t, &websocket.Dialer{}, wsURL, nil)
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
+		wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, nil, wstest.Echo)
+		c, _ := wstest.Dial(t, &websocket.Dialer{}, wsURL, nil)
 		var streaming sync.Mutex
 		var wg sync.WaitGroup
 		errs := make(chan error, writers)
@@ -434,12 +344,12 @@ func TestClientDialerConcurrentWriters(t *testing.T) {
 // TestClientDialerPingPong sends pings both ways with the default handlers
 // answering them.
 func TestClientDialerPingPong(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		serverPongs := make(chan string, 4)
 		clientPongs := make(chan string, 4)
 		clientPings := make(chan string, 4)
 		u := &websocket.HertzUpgrader{}
-		wsURL := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+		wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 			c.SetPongHandler(func(s string) error {
 				serverPongs <- s
 				return nil
@@ -447,9 +357,9 @@ func TestClientDialerPingPong(t *testing.T) {
 			if err := c.WriteControl(websocket.PingMessage, []byte("from server"), time.Now().Add(time.Second)); err != nil {
 				return
 			}
-			echoHandler(c)
+			wstest.Echo(c)
 		})
-		c, _ := ctDial(t, &websocket.Dialer{}, wsURL, nil)
+		c, _ := wstest.Dial(t, &websocket.Dialer{}, wsURL, nil)
 		c.SetPongHandler(func(s string) error {
 			clientPongs <- s
 			return nil
@@ -465,17 +375,17 @@ func TestClientDialerPingPong(t *testing.T) {
 		if err := c.WriteControl(websocket.PingMessage, []byte("from client"), time.Now().Add(time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		ctEcho(t, c, websocket.TextMessage, []byte("one"))
-		if got := ctRecv(t, clientPongs, "pong from the server"); got != "from client" {
+		wstest.CheckEcho(t, c, websocket.TextMessage, []byte("one"))
+		if got := wstest.Receive(t, clientPongs, "pong from the server"); got != "from client" {
 			t.Fatalf("client got pong %q", got)
 		}
-		if got := ctRecv(t, clientPings, "ping from the server"); got != "from server" {
+		if got := wstest.Receive(t, clientPings, "ping from the server"); got != "from server" {
 			t.Fatalf("client got ping %q", got)
 		}
 		// The client's pong went out while it read "one"; the server
 		// handles it when it reads the next message.
-		ctEcho(t, c, websocket.TextMessage, []byte("two"))
-		if got := ctRecv(t, serverPongs, "pong from the client"); got != "from server" {
+		wstest.CheckEcho(t, c, websocket.TextMessage, []byte("two"))
+		if got := wstest.Receive(t, serverPongs, "pong from the client"); got != "from server" {
 			t.Fatalf("server got pong %q", got)
 		}
 		// Empty and maximal payloads.
@@ -483,8 +393,8 @@ func TestClientDialerPingPong(t *testing.T) {
 			if err := c.WriteControl(websocket.PingMessage, p, time.Time{}); err != nil {
 				t.Fatal(err)
 			}
-			ctEcho(t, c, websocket.BinaryMessage, []byte{1, 2, 3})
-			if got := ctRecv(t, clientPongs, "pong"); got != string(p) {
+			wstest.CheckEcho(t, c, websocket.BinaryMessage, []byte{1, 2, 3})
+			if got := wstest.Receive(t, clientPongs, "pong"); got != string(p) {
 				t.Fatalf("pong %q, want %q", got, p)
 			}
 		}
@@ -497,10 +407,10 @@ func TestClientDialerPingPong(t *testing.T) {
 // TestClientDialerCloseFromClient: the client starts the close handshake,
 // the server echoes the code, the client's read returns that CloseError.
 func TestClientDialerCloseFromClient(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		serverErr := make(chan error, 1)
 		u := &websocket.HertzUpgrader{}
-		wsURL := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+		wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 			for {
 				if _, _, err := c.ReadMessage(); err != nil {
 					serverErr <- err
@@ -508,7 +418,7 @@ func TestClientDialerCloseFromClient(t *testing.T) {
 				}
 			}
 		})
-		c, _ := ctDial(t, &websocket.Dialer{}, wsURL, nil)
+		c, _ := wstest.Dial(t, &websocket.Dialer{}, wsURL, nil)
 		if err := c.WriteMessage(websocket.TextMessage, []byte("last words")); err != nil {
 			t.Fatal(err)
 		}
@@ -524,7 +434,7 @@ func TestClientDialerCloseFromClient(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Code != websocket.CloseNormalClosure {
 			t.Fatalf("client read: %v, want the echoed close 1000", err)
 		}
-		got := ctRecv(t, serverErr, "server read error")
+		got := wstest.Receive(t, serverErr, "server read error")
 		if !errors.As(got, &ce) || ce.Code != websocket.CloseNormalClosure || ce.Text != "bye" {
 			t.Fatalf("server read: %v, want close 1000 \"bye\"", got)
 		}
@@ -538,10 +448,10 @@ func TestClientDialerCloseFromClient(t *testing.T) {
 // TestClientDialerCloseFromServer: the server starts the close handshake;
 // the client's default close handler answers with the same code.
 func TestClientDialerCloseFromServer(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		serverErr := make(chan error, 1)
 		u := &websocket.HertzUpgrader{}
-		wsURL := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+		wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 			if err := c.WriteMessage(websocket.TextMessage, []byte("before close")); err != nil {
 				serverErr <- err
 				return
@@ -558,7 +468,7 @@ func TestClientDialerCloseFromServer(t *testing.T) {
 				}
 			}
 		})
-		c, _ := ctDial(t, &websocket.Dialer{}, wsURL, nil)
+		c, _ := wstest.Dial(t, &websocket.Dialer{}, wsURL, nil)
 		_ = c.SetReadDeadline(time.Now().Add(ctGuard))
 		if _, p, err := c.ReadMessage(); err != nil || string(p) != "before close" {
 			t.Fatalf("first message %q, %v", p, err)
@@ -568,7 +478,7 @@ func TestClientDialerCloseFromServer(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway || ce.Text != "going away" {
 			t.Fatalf("client read: %v, want close 1001 \"going away\"", err)
 		}
-		got := ctRecv(t, serverErr, "server read error")
+		got := wstest.Receive(t, serverErr, "server read error")
 		if !websocket.IsCloseError(got, websocket.CloseGoingAway) {
 			t.Fatalf("server read: %v, want the client's echo of 1001", got)
 		}
@@ -616,19 +526,19 @@ func TestClientDialerCompression(t *testing.T) {
 			wantTakeover: true,
 		},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, cs := range cases {
 			cs := cs
 			t.Run(cs.name, func(t *testing.T) {
 				u := &websocket.HertzUpgrader{EnableCompression: cs.server, Compression: cs.serverOpts}
-				wsURL := ctEchoServer(t, tc, u)
+				wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, wstest.Echo)
 				var written atomic.Int64
 				d := &websocket.Dialer{
 					EnableCompression: cs.client,
 					Compression:       cs.clientOpts,
 					NetDialContext:    ctCountingDial(&written),
 				}
-				c, resp := ctDial(t, d, wsURL, nil)
+				c, resp := wstest.Dial(t, d, wsURL, nil)
 				ext := resp.Header.Get("Sec-WebSocket-Extensions")
 				if ext != cs.wantExt {
 					t.Fatalf("Sec-WebSocket-Extensions %q, want %q", ext, cs.wantExt)
@@ -642,7 +552,7 @@ func TestClientDialerCompression(t *testing.T) {
 				var cost [2]int64
 				for i := range cost {
 					before := written.Load()
-					ctEcho(t, c, websocket.TextMessage, msg)
+					wstest.CheckEcho(t, c, websocket.TextMessage, msg)
 					cost[i] = written.Load() - before
 				}
 				t.Logf("wire bytes for a 20000-byte message: first %d, repeat %d", cost[0], cost[1])
@@ -667,8 +577,8 @@ func TestClientDialerCompression(t *testing.T) {
 
 				// Other shapes, all echoed intact.
 				for _, n := range []int{0, 1, 127, 128, 5000, 70000, 1 << 20} {
-					ctEcho(t, c, websocket.TextMessage, ctWords(n, int64(n)))
-					ctEcho(t, c, websocket.BinaryMessage, ctPayload(n, false, int64(n)))
+					wstest.CheckEcho(t, c, websocket.TextMessage, ctWords(n, int64(n)))
+					wstest.CheckEcho(t, c, websocket.BinaryMessage, ctPayload(n, false, int64(n)))
 				}
 				w, err := c.NextWriter(websocket.TextMessage)
 				if err != nil {
@@ -691,7 +601,7 @@ func TestClientDialerCompression(t *testing.T) {
 				}
 				c.EnableWriteCompression(false)
 				before := written.Load()
-				ctEcho(t, c, websocket.TextMessage, msg)
+				wstest.CheckEcho(t, c, websocket.TextMessage, msg)
 				if cost := written.Load() - before; cost < int64(len(msg)) {
 					t.Fatalf("EnableWriteCompression(false): message written in %d bytes", cost)
 				}
@@ -704,13 +614,13 @@ func TestClientDialerCompression(t *testing.T) {
 // Dialer.ReadLimit fails the client's read with ErrReadLimit, and the
 // server reads close code 1009.
 func TestClientDialerReadLimit(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, compress := range []bool{false, true} {
 			compress := compress
 			t.Run(fmt.Sprintf("compress=%v", compress), func(t *testing.T) {
 				serverErr := make(chan error, 1)
 				u := &websocket.HertzUpgrader{EnableCompression: compress}
-				wsURL := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+				wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 					_ = c.WriteMessage(websocket.BinaryMessage, make([]byte, 1000))
 					_ = c.WriteMessage(websocket.BinaryMessage, make([]byte, 1001))
 					_ = c.SetReadDeadline(time.Now().Add(ctGuard))
@@ -722,7 +632,7 @@ func TestClientDialerReadLimit(t *testing.T) {
 					}
 				})
 				d := &websocket.Dialer{ReadLimit: 1000, EnableCompression: compress}
-				c, resp := ctDial(t, d, wsURL, nil)
+				c, resp := wstest.Dial(t, d, wsURL, nil)
 				if got := resp.Header.Get("Sec-WebSocket-Extensions") != ""; got != compress {
 					t.Fatalf("compression negotiated: %v", got)
 				}
@@ -732,7 +642,7 @@ func TestClientDialerReadLimit(t *testing.T) {
 				if _, _, err := c.ReadMessage(); !errors.Is(err, websocket.ErrReadLimit) {
 					t.Fatalf("message over the limit: %v, want ErrReadLimit", err)
 				}
-				if err := ctRecv(t, serverErr, "server error"); !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+				if err := wstest.Receive(t, serverErr, "server error"); !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
 					t.Fatalf("server read %v, want close 1009", err)
 				}
 			})
@@ -744,78 +654,20 @@ func TestClientDialerReadLimit(t *testing.T) {
 // 2. TLS
 // ---------------------------------------------------------------------------
 
-// ctSelfSigned makes a self-signed ECDSA certificate for 127.0.0.1, ::1
-// and localhost, and a pool that trusts it.
-func ctSelfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), cryptorand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := cryptorand.Int(cryptorand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "hertzws test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1"), net.IPv6loopback},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(cryptorand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
-}
-
-// ctTLSServer serves echoHandler at /ws over TLS and returns the wss://
-// URL.
-//
-// Hertz serves TLS only on its standard (net) transport: netpoll has no
-// TLS (pkg/network/netpoll/dial.go: "not support tls"), and
-// server.WithTLS switches to the standard transport only when no
-// transport was chosen before it. WithTransport(standard.NewTransporter)
-// is therefore passed explicitly; the upgrade then runs on Hertz's
-// standard TLS connection, whose hijack works like the plain one.
-func ctTLSServer(t testing.TB, cert tls.Certificate, u *websocket.HertzUpgrader) string {
-	t.Helper()
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	opts := []config.Option{server.WithTransport(standard.NewTransporter), server.WithTLS(cfg)}
-	addr := ctServe(t, "127.0.0.1:0", opts, func(h *server.Hertz) {
-		h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
-			_ = u.Upgrade(ctx, echoHandler)
-		})
-	})
-	return "wss://" + addr + "/ws"
-}
-
 func TestClientDialerTLS(t *testing.T) {
-	cert, pool := ctSelfSigned(t)
+	cert, pool := wstest.SelfSigned(t)
 
 	t.Run("echo", func(t *testing.T) {
 		for _, compress := range []bool{false, true} {
-			wsURL := ctTLSServer(t, cert, &websocket.HertzUpgrader{EnableCompression: compress})
+			wsURL := wstest.StartTLSHandler(t, cert, &websocket.HertzUpgrader{EnableCompression: compress}, wstest.Echo)
 			d := &websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pool}, EnableCompression: compress}
-			c, resp := ctDial(t, d, wsURL, nil)
+			c, resp := wstest.Dial(t, d, wsURL, nil)
 			if got := resp.Header.Get("Sec-WebSocket-Extensions") != ""; got != compress {
 				t.Fatalf("compression negotiated: %v", got)
 			}
 			for _, n := range []int{0, 10, 125, 70000, 1 << 20} {
-				ctEcho(t, c, websocket.TextMessage, ctWords(n, int64(n)))
-				ctEcho(t, c, websocket.BinaryMessage, ctPayload(n, false, int64(n)))
+				wstest.CheckEcho(t, c, websocket.TextMessage, ctWords(n, int64(n)))
+				wstest.CheckEcho(t, c, websocket.BinaryMessage, ctPayload(n, false, int64(n)))
 			}
 			if err := c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second)); err != nil {
 				t.Fatal(err)
@@ -829,23 +681,23 @@ func TestClientDialerTLS(t *testing.T) {
 	t.Run("no-origin-by-default", func(t *testing.T) {
 		origins := make(chan string, 1)
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
-		addr := ctServe(t, "127.0.0.1:0", []config.Option{server.WithTransport(standard.NewTransporter), server.WithTLS(cfg)}, func(h *server.Hertz) {
+		addr := wstest.Serve(t, "127.0.0.1:0", []config.Option{server.WithTransport(standard.NewTransporter), server.WithTLS(cfg)}, func(h *server.Hertz) {
 			h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
 				origins <- string(ctx.Request.Header.Peek("Origin"))
-				_ = (&websocket.HertzUpgrader{}).Upgrade(ctx, echoHandler)
+				_ = (&websocket.HertzUpgrader{}).Upgrade(ctx, wstest.Echo)
 			})
 		})
-		c, _ := ctDial(t, &websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pool}}, "wss://"+addr+"/ws", nil)
-		ctEcho(t, c, websocket.TextMessage, []byte("hi"))
+		c, _ := wstest.Dial(t, &websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pool}}, "wss://"+addr+"/ws", nil)
+		wstest.CheckEcho(t, c, websocket.TextMessage, []byte("hi"))
 		// As gorilla's Dialer: no Origin unless the caller sets one.
-		if got := ctRecv(t, origins, "origin"); got != "" {
+		if got := wstest.Receive(t, origins, "origin"); got != "" {
 			t.Fatalf("Origin %q, want none", got)
 		}
 	})
 
 	t.Run("wrong-ca", func(t *testing.T) {
-		wsURL := ctTLSServer(t, cert, &websocket.HertzUpgrader{})
-		_, otherPool := ctSelfSigned(t)
+		wsURL := wstest.StartTLSHandler(t, cert, &websocket.HertzUpgrader{}, wstest.Echo)
+		_, otherPool := wstest.SelfSigned(t)
 		for _, cfg := range []*tls.Config{{RootCAs: otherPool}, nil} {
 			d := &websocket.Dialer{TLSClientConfig: cfg, HandshakeTimeout: 5 * time.Second}
 			c, resp, err := d.Dial(wsURL, nil)
@@ -864,7 +716,7 @@ func TestClientDialerTLS(t *testing.T) {
 	})
 
 	t.Run("server-name", func(t *testing.T) {
-		wsURL := ctTLSServer(t, cert, &websocket.HertzUpgrader{})
+		wsURL := wstest.StartTLSHandler(t, cert, &websocket.HertzUpgrader{}, wstest.Echo)
 		// The certificate names localhost, not this host name.
 		d := &websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "not-in-cert.test"}, HandshakeTimeout: 5 * time.Second}
 		if c, _, err := d.Dial(wsURL, nil); err == nil {
@@ -872,20 +724,20 @@ func TestClientDialerTLS(t *testing.T) {
 			t.Fatal("dial with a mismatched ServerName succeeded")
 		}
 		d.TLSClientConfig.ServerName = "localhost"
-		c, _ := ctDial(t, d, wsURL, nil)
-		ctEcho(t, c, websocket.TextMessage, []byte("named"))
+		c, _ := wstest.Dial(t, d, wsURL, nil)
+		wstest.CheckEcho(t, c, websocket.TextMessage, []byte("named"))
 	})
 
 	t.Run("netdialtlscontext", func(t *testing.T) {
-		wsURL := ctTLSServer(t, cert, &websocket.HertzUpgrader{})
+		wsURL := wstest.StartTLSHandler(t, cert, &websocket.HertzUpgrader{}, wstest.Echo)
 		var called atomic.Int32
 		d := &websocket.Dialer{NetDialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			called.Add(1)
 			td := &tls.Dialer{Config: &tls.Config{RootCAs: pool}}
 			return td.DialContext(ctx, network, addr)
 		}}
-		c, _ := ctDial(t, d, wsURL, nil)
-		ctEcho(t, c, websocket.BinaryMessage, []byte{0, 1, 2})
+		c, _ := wstest.Dial(t, d, wsURL, nil)
+		wstest.CheckEcho(t, c, websocket.BinaryMessage, []byte{0, 1, 2})
 		if called.Load() != 1 {
 			t.Fatalf("NetDialTLSContext called %d times", called.Load())
 		}
@@ -1013,16 +865,16 @@ func (p *ctProxy) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestClientDialerProxy(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		wsURL := ctEchoServer(t, tc, nil)
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
+		wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, nil, wstest.Echo)
 		target := strings.TrimSuffix(strings.TrimPrefix(wsURL, "ws://"), "/ws")
 
 		t.Run("auth", func(t *testing.T) {
 			p := ctStartProxy(t, "alice", "s3cr:et", nil)
 			d := &websocket.Dialer{Proxy: http.ProxyURL(p.withUser("alice", "s3cr:et"))}
-			c, _ := ctDial(t, d, wsURL, nil)
+			c, _ := wstest.Dial(t, d, wsURL, nil)
 			for _, n := range []int{0, 100, 100000} {
-				ctEcho(t, c, websocket.BinaryMessage, ctPayload(n, false, 5))
+				wstest.CheckEcho(t, c, websocket.BinaryMessage, ctPayload(n, false, 5))
 			}
 			seen := p.seen()
 			if len(seen) != 1 || seen[0].target != target {
@@ -1054,8 +906,8 @@ func TestClientDialerProxy(t *testing.T) {
 		t.Run("no-auth", func(t *testing.T) {
 			p := ctStartProxy(t, "", "", nil)
 			d := &websocket.Dialer{Proxy: http.ProxyURL(p.url)}
-			c, _ := ctDial(t, d, wsURL, nil)
-			ctEcho(t, c, websocket.TextMessage, []byte("via proxy"))
+			c, _ := wstest.Dial(t, d, wsURL, nil)
+			wstest.CheckEcho(t, c, websocket.TextMessage, []byte("via proxy"))
 			if seen := p.seen(); len(seen) != 1 || seen[0].auth != "" {
 				t.Fatalf("proxy saw %+v, want one CONNECT without credentials", seen)
 			}
@@ -1081,12 +933,12 @@ func TestClientDialerProxy(t *testing.T) {
 	})
 
 	t.Run("wss-through-proxy", func(t *testing.T) {
-		cert, pool := ctSelfSigned(t)
-		wsURL := ctTLSServer(t, cert, &websocket.HertzUpgrader{})
+		cert, pool := wstest.SelfSigned(t)
+		wsURL := wstest.StartTLSHandler(t, cert, &websocket.HertzUpgrader{}, wstest.Echo)
 		p := ctStartProxy(t, "bob", "pw", nil)
 		d := &websocket.Dialer{Proxy: http.ProxyURL(p.withUser("bob", "pw")), TLSClientConfig: &tls.Config{RootCAs: pool}}
-		c, _ := ctDial(t, d, wsURL, nil)
-		ctEcho(t, c, websocket.TextMessage, []byte("tls in a tunnel"))
+		c, _ := wstest.Dial(t, d, wsURL, nil)
+		wstest.CheckEcho(t, c, websocket.TextMessage, []byte("tls in a tunnel"))
 		if seen := p.seen(); len(seen) != 1 || !strings.HasPrefix(wsURL, "wss://"+seen[0].target+"/") {
 			t.Fatalf("proxy saw %+v", seen)
 		}
@@ -1105,7 +957,7 @@ func TestClientDialerProxy(t *testing.T) {
 // Once read, the process keeps this test's (closed) proxy for non-local
 // hosts; no other test of the package dials one through the environment.
 func TestClientDialerProxyFromEnvironment(t *testing.T) {
-	wsURL := ctEchoServer(t, transports[0], nil)
+	wsURL := wstest.StartHandler(t, wstest.Transports[0], wstest.EngineSettings{}, nil, wstest.Echo)
 	target := strings.TrimSuffix(strings.TrimPrefix(wsURL, "ws://"), "/ws")
 	_, port, _ := net.SplitHostPort(target)
 	p := ctStartProxy(t, "", "", func(string) string { return target })
@@ -1117,8 +969,8 @@ func TestClientDialerProxyFromEnvironment(t *testing.T) {
 	}
 
 	d := &websocket.Dialer{Proxy: http.ProxyFromEnvironment}
-	c, _ := ctDial(t, d, wsURL, nil)
-	ctEcho(t, c, websocket.TextMessage, []byte("direct"))
+	c, _ := wstest.Dial(t, d, wsURL, nil)
+	wstest.CheckEcho(t, c, websocket.TextMessage, []byte("direct"))
 	if seen := p.seen(); len(seen) != 0 {
 		t.Fatalf("a loopback dial went through the proxy: %+v", seen)
 	}
@@ -1129,8 +981,8 @@ func TestClientDialerProxyFromEnvironment(t *testing.T) {
 		t.Logf("ProxyFromEnvironment answered %v, %v: the environment was read before this test set it; the proxied half is skipped", got, err)
 		return
 	}
-	c2, _ := ctDial(t, d, remote, nil)
-	ctEcho(t, c2, websocket.TextMessage, []byte("through the environment's proxy"))
+	c2, _ := wstest.Dial(t, d, remote, nil)
+	wstest.CheckEcho(t, c2, websocket.TextMessage, []byte("through the environment's proxy"))
 	if seen := p.seen(); len(seen) != 1 || seen[0].target != "ws-client-test.example:"+port {
 		t.Fatalf("proxy saw %+v", seen)
 	}
@@ -1163,7 +1015,7 @@ type ctSeen struct {
 func ctCaptureServer(t testing.TB, addr string, opts []config.Option, u *websocket.HertzUpgrader, setup func(ctx *app.RequestContext)) (string, <-chan ctSeen) {
 	t.Helper()
 	seen := make(chan ctSeen, 16)
-	bound := ctServe(t, addr, opts, func(h *server.Hertz) {
+	bound := wstest.Serve(t, addr, opts, func(h *server.Hertz) {
 		h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
 			seen <- ctSeen{
 				host:     string(ctx.Request.Host()),
@@ -1174,7 +1026,7 @@ func ctCaptureServer(t testing.TB, addr string, opts []config.Option, u *websock
 			if setup != nil {
 				setup(ctx)
 			}
-			_ = u.Upgrade(ctx, echoHandler)
+			_ = u.Upgrade(ctx, wstest.Echo)
 		})
 	})
 	return bound, seen
@@ -1244,9 +1096,9 @@ func TestClientDialerURLs(t *testing.T) {
 
 	t.Run("ipv4", func(t *testing.T) {
 		addr, seen := ctCaptureServer(t, "127.0.0.1:0", nil, &websocket.HertzUpgrader{}, nil)
-		c, _ := ctDial(t, &websocket.Dialer{}, "ws://"+addr+"/ws", nil)
-		ctEcho(t, c, websocket.TextMessage, []byte("v4"))
-		s := ctRecv(t, seen, "request")
+		c, _ := wstest.Dial(t, &websocket.Dialer{}, "ws://"+addr+"/ws", nil)
+		wstest.CheckEcho(t, c, websocket.TextMessage, []byte("v4"))
+		s := wstest.Receive(t, seen, "request")
 		if s.host != addr || s.origin != "" {
 			t.Fatalf("Host %q, Origin %q; want %q and none", s.host, s.origin, addr)
 		}
@@ -1256,16 +1108,16 @@ func TestClientDialerURLs(t *testing.T) {
 		if !ctIPv6Loopback() {
 			t.Skip("no IPv6 loopback")
 		}
-		for _, tc := range transports {
-			addr, seen := ctCaptureServer(t, "[::1]:0", tc.opts, &websocket.HertzUpgrader{}, nil)
+		for _, tc := range wstest.Transports {
+			addr, seen := ctCaptureServer(t, "[::1]:0", tc.Options, &websocket.HertzUpgrader{}, nil)
 			if !strings.HasPrefix(addr, "[::1]:") {
 				t.Fatalf("listening on %s", addr)
 			}
-			c, _ := ctDial(t, &websocket.Dialer{}, "ws://"+addr+"/ws", nil)
-			ctEcho(t, c, websocket.TextMessage, []byte("v6"))
-			s := ctRecv(t, seen, "request")
+			c, _ := wstest.Dial(t, &websocket.Dialer{}, "ws://"+addr+"/ws", nil)
+			wstest.CheckEcho(t, c, websocket.TextMessage, []byte("v6"))
+			s := wstest.Receive(t, seen, "request")
 			if s.host != addr || s.origin != "" {
-				t.Fatalf("%s: Host %q, Origin %q; want %q and none", tc.name, s.host, s.origin, addr)
+				t.Fatalf("%s: Host %q, Origin %q; want %q and none", tc.Name, s.host, s.origin, addr)
 			}
 			if ra := c.RemoteAddr().String(); ra != addr {
 				t.Fatalf("RemoteAddr %s", ra)
@@ -1283,9 +1135,9 @@ func TestClientDialerURLs(t *testing.T) {
 		h.Set("Origin", "https://app.example")
 		h.Set("Host", "virtual.example:1234")
 		h.Set("X-Custom", "kept")
-		c, _ := ctDial(t, &websocket.Dialer{}, "ws://"+addr+"/ws", h)
-		ctEcho(t, c, websocket.TextMessage, []byte("override"))
-		s := ctRecv(t, seen, "request")
+		c, _ := wstest.Dial(t, &websocket.Dialer{}, "ws://"+addr+"/ws", h)
+		wstest.CheckEcho(t, c, websocket.TextMessage, []byte("override"))
+		s := wstest.Receive(t, seen, "request")
 		if s.host != "virtual.example:1234" || s.origin != "https://app.example" {
 			t.Fatalf("Host %q, Origin %q", s.host, s.origin)
 		}
@@ -1293,23 +1145,23 @@ func TestClientDialerURLs(t *testing.T) {
 		// Subprotocols given as a header count as offered.
 		h = http.Header{}
 		h.Set("Sec-WebSocket-Protocol", "superchat, chat")
-		c, resp := ctDial(t, &websocket.Dialer{}, "ws://"+addr+"/ws", h)
+		c, resp := wstest.Dial(t, &websocket.Dialer{}, "ws://"+addr+"/ws", h)
 		if c.Subprotocol() != "chat" || resp.Header.Get("Sec-WebSocket-Protocol") != "chat" {
 			t.Fatalf("subprotocol %q", c.Subprotocol())
 		}
-		if s := ctRecv(t, seen, "request"); s.protocol != "superchat, chat" {
+		if s := wstest.Receive(t, seen, "request"); s.protocol != "superchat, chat" {
 			t.Fatalf("Sec-WebSocket-Protocol %q", s.protocol)
 		}
-		c, _ = ctDial(t, &websocket.Dialer{Subprotocols: []string{"other", "superchat"}}, "ws://"+addr+"/ws", nil)
+		c, _ = wstest.Dial(t, &websocket.Dialer{Subprotocols: []string{"other", "superchat"}}, "ws://"+addr+"/ws", nil)
 		if c.Subprotocol() != "superchat" {
 			t.Fatalf("subprotocol %q", c.Subprotocol())
 		}
-		ctRecv(t, seen, "request")
+		wstest.Receive(t, seen, "request")
 
 		// The same-origin check of a default upgrader accepts a request
 		// without Origin and refuses a foreign one.
 		addr2, _ := ctCaptureServer(t, "127.0.0.1:0", nil, &websocket.HertzUpgrader{}, nil)
-		ctDial(t, &websocket.Dialer{}, "ws://"+addr2+"/ws", nil)
+		wstest.Dial(t, &websocket.Dialer{}, "ws://"+addr2+"/ws", nil)
 		h = http.Header{}
 		h.Set("Origin", "http://evil.example")
 		_, resp, err := (&websocket.Dialer{}).Dial("ws://"+addr2+"/ws", h)
@@ -1430,7 +1282,7 @@ func (p *ctRawPeer) write(s string) {
 // header lines (each ending in CRLF).
 func (p *ctRawPeer) accept101(extra string) string {
 	return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-		"Sec-WebSocket-Accept: " + rwAcceptKey(p.req.Header.Get("Sec-WebSocket-Key")) + "\r\n" + extra + "\r\n"
+		"Sec-WebSocket-Accept: " + wstest.AcceptKey(p.req.Header.Get("Sec-WebSocket-Key")) + "\r\n" + extra + "\r\n"
 }
 
 // expectEOF checks that the client closes the connection without sending
@@ -1443,7 +1295,7 @@ func (p *ctRawPeer) expectEOF() {
 	if err == nil {
 		err = io.EOF // io.Copy reports EOF as nil
 	}
-	if n != 0 || !rwIsClosed(err) {
+	if n != 0 || !wstest.IsClosed(err) {
 		p.t.Fatalf("raw server read %d more bytes, then %v; want EOF", n, err)
 	}
 }
@@ -1497,14 +1349,14 @@ func TestClientDialerHandshakeFailures(t *testing.T) {
 		{
 			name: "accept-of-another-key",
 			respond: func(p *ctRawPeer) string {
-				return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + rwSampleAccept + "\r\n\r\n"
+				return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + wstest.SampleAccept + "\r\n\r\n"
 			},
 			check: badHandshake("Sec-WebSocket-Accept"),
 		},
 		{
 			name: "two-accepts",
 			respond: func(p *ctRawPeer) string {
-				a := rwAcceptKey(p.req.Header.Get("Sec-WebSocket-Key"))
+				a := wstest.AcceptKey(p.req.Header.Get("Sec-WebSocket-Key"))
 				return p.accept101("Sec-WebSocket-Accept: " + a + "\r\n")
 			},
 			check: badHandshake("Sec-WebSocket-Accept"),
@@ -1705,7 +1557,7 @@ func TestClientDialerHandshakeFailures(t *testing.T) {
 			if cs.cancel {
 				cancel()
 			}
-			r := ctRecv(t, results, "dial")
+			r := wstest.Receive(t, results, "dial")
 			if r.c != nil {
 				r.c.Close()
 				t.Fatal("dial succeeded")
@@ -1740,10 +1592,10 @@ func TestClientDialerHandshakeFailures(t *testing.T) {
 // TestClientDialerServerRefuses checks the errors our own server's refusals
 // produce.
 func TestClientDialerServerRefuses(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		addr := startServer(t, tc, engineSettings{}, func(h *server.Hertz) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
+		addr := wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
 			h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
-				_ = (&websocket.HertzUpgrader{}).Upgrade(ctx, echoHandler)
+				_ = (&websocket.HertzUpgrader{}).Upgrade(ctx, wstest.Echo)
 			})
 			h.GET("/plain", func(_ context.Context, ctx *app.RequestContext) {
 				ctx.String(http.StatusOK, "just HTTP")
@@ -1819,7 +1671,7 @@ func ctRawUpgrade(t *testing.T, d *websocket.Dialer) (*websocket.Conn, *ctRawPee
 	results := ctDialAsync(context.Background(), d, "ws://"+l.addr+"/ws", nil)
 	p := l.accept()
 	p.write(p.accept101(""))
-	r := ctRecv(t, results, "dial")
+	r := wstest.Receive(t, results, "dial")
 	if r.err != nil {
 		t.Fatalf("dial: %v", r.err)
 	}
@@ -1893,12 +1745,12 @@ func TestClientDialerMasking(t *testing.T) {
 	}
 
 	// Unmasked frames from the server are fine ...
-	p.write(string(rwFrame(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("from server"))))
+	p.write(string(wstest.EncodeFrame(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("from server"))))
 	if _, m, err := c.ReadMessage(); err != nil || string(m) != "from server" {
 		t.Fatalf("read %q, %v", m, err)
 	}
 	// ... a masked one fails the connection with 1002.
-	p.write(string(rwFrame(frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Mask: [4]byte{1, 2, 3, 4}}, []byte("masked"))))
+	p.write(string(wstest.EncodeFrame(frame.Header{Fin: true, Opcode: frame.OpText, Masked: true, Mask: [4]byte{1, 2, 3, 4}}, []byte("masked"))))
 	_, _, err = c.ReadMessage()
 	var pe *websocket.ProtocolError
 	if !errors.As(err, &pe) || pe.Code != websocket.CloseProtocolError {
@@ -1924,10 +1776,10 @@ func TestClientDialerServerFramesAfter101(t *testing.T) {
 	l := ctListen(t)
 	results := ctDialAsync(context.Background(), &websocket.Dialer{}, "ws://"+l.addr+"/ws", nil)
 	p := l.accept()
-	first := rwFrame(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("hello early"))
-	ping := rwFrame(frame.Header{Fin: true, Opcode: frame.OpPing}, []byte("early ping"))
+	first := wstest.EncodeFrame(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("hello early"))
+	ping := wstest.EncodeFrame(frame.Header{Fin: true, Opcode: frame.OpPing}, []byte("early ping"))
 	p.write(p.accept101("") + string(first) + string(ping))
-	r := ctRecv(t, results, "dial")
+	r := wstest.Receive(t, results, "dial")
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
@@ -1958,9 +1810,9 @@ func TestClientDialerCookies(t *testing.T) {
 	jar.SetCookies(httpURL, []*http.Cookie{{Name: "session", Value: "abc123", Path: "/"}})
 
 	d := &websocket.Dialer{Jar: jar}
-	c, resp := ctDial(t, d, "ws://"+addr+"/ws", nil)
-	ctEcho(t, c, websocket.TextMessage, []byte("cookies"))
-	if s := ctRecv(t, seen, "request"); s.cookie != "session=abc123" {
+	c, resp := wstest.Dial(t, d, "ws://"+addr+"/ws", nil)
+	wstest.CheckEcho(t, c, websocket.TextMessage, []byte("cookies"))
+	if s := wstest.Receive(t, seen, "request"); s.cookie != "session=abc123" {
 		t.Fatalf("Cookie %q, want session=abc123", s.cookie)
 	}
 	if sc := resp.Header.Get("Set-Cookie"); !strings.HasPrefix(sc, "fresh=from-101") {
@@ -1977,8 +1829,8 @@ func TestClientDialerCookies(t *testing.T) {
 	// The next dial sends both, plus a Cookie the caller adds.
 	h := http.Header{}
 	h.Set("Cookie", "manual=1")
-	ctDial(t, d, "ws://"+addr+"/ws", h)
-	s := ctRecv(t, seen, "request")
+	wstest.Dial(t, d, "ws://"+addr+"/ws", h)
+	s := wstest.Receive(t, seen, "request")
 	for _, want := range []string{"session=abc123", "fresh=from-101", "manual=1"} {
 		if !strings.Contains(s.cookie, want) {
 			t.Fatalf("Cookie %q lacks %s", s.cookie, want)
@@ -1986,8 +1838,8 @@ func TestClientDialerCookies(t *testing.T) {
 	}
 
 	// Without a Jar, cookies are neither sent nor stored.
-	ctDial(t, &websocket.Dialer{}, "ws://"+addr+"/ws", nil)
-	if s := ctRecv(t, seen, "request"); s.cookie != "" {
+	wstest.Dial(t, &websocket.Dialer{}, "ws://"+addr+"/ws", nil)
+	if s := wstest.Receive(t, seen, "request"); s.cookie != "" {
 		t.Fatalf("Cookie %q without a jar", s.cookie)
 	}
 
@@ -1996,7 +1848,7 @@ func TestClientDialerCookies(t *testing.T) {
 	results := ctDialAsync(context.Background(), d, "ws://"+l.addr+"/ws", nil)
 	p := l.accept()
 	p.write("HTTP/1.1 403 Forbidden\r\nSet-Cookie: refused=1; Path=/\r\nContent-Length: 0\r\n\r\n")
-	if r := ctRecv(t, results, "dial"); r.err != websocket.ErrBadHandshake {
+	if r := wstest.Receive(t, results, "dial"); r.err != websocket.ErrBadHandshake {
 		t.Fatalf("dial: %v", r.err)
 	}
 	rawURL, _ := url.Parse("http://" + l.addr + "/")
@@ -2073,13 +1925,13 @@ func ctNewHertzClient(t testing.TB, opts ...config.ClientOption) *client.Client 
 }
 
 func TestClientUpgraderHertz(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, hc := range ctHertzClients {
 			hc := hc
 			t.Run(hc.name, func(t *testing.T) {
 				for _, compress := range []bool{false, true} {
 					u := &websocket.HertzUpgrader{EnableCompression: compress, Subprotocols: []string{"chat"}}
-					wsURL := ctEchoServer(t, tc, u)
+					wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, wstest.Echo)
 					httpURL := "http://" + strings.TrimPrefix(wsURL, "ws://")
 					cli := ctNewHertzClient(t, hc.opts...)
 					cu := &websocket.ClientUpgrader{EnableCompression: compress, Subprotocols: []string{"other", "chat"}}
@@ -2103,10 +1955,10 @@ func TestClientUpgraderHertz(t *testing.T) {
 					}
 					msg := ctWords(50000, 2)
 					for i := 0; i < 2; i++ {
-						ctEcho(t, c, websocket.TextMessage, msg)
+						wstest.CheckEcho(t, c, websocket.TextMessage, msg)
 					}
 					for _, n := range []int{0, 1, 125, 126, 65536, 1 << 20} {
-						ctEcho(t, c, websocket.BinaryMessage, ctPayload(n, false, int64(n)))
+						wstest.CheckEcho(t, c, websocket.BinaryMessage, ctPayload(n, false, int64(n)))
 					}
 					if err := c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second)); err != nil {
 						t.Fatal(err)
@@ -2123,8 +1975,8 @@ func TestClientUpgraderHertz(t *testing.T) {
 // TestClientUpgraderHertzTimeouts: the Hertz client's read and write
 // timeouts bound the HTTP exchange, not the WebSocket that follows.
 func TestClientUpgraderHertzTimeouts(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		wsURL := ctEchoServer(t, tc, nil)
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
+		wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, nil, wstest.Echo)
 		httpURL := "http://" + strings.TrimPrefix(wsURL, "ws://")
 		for _, hc := range ctHertzClients {
 			opts := append([]config.ClientOption{
@@ -2137,7 +1989,7 @@ func TestClientUpgraderHertzTimeouts(t *testing.T) {
 				t.Fatalf("%s: %v", hc.name, err)
 			}
 			time.Sleep(500 * time.Millisecond)
-			ctEcho(t, c, websocket.TextMessage, []byte(hc.name+" after the client's timeouts"))
+			wstest.CheckEcho(t, c, websocket.TextMessage, []byte(hc.name+" after the client's timeouts"))
 			// Reading idle past them, too.
 			done := make(chan error, 1)
 			go func() {
@@ -2148,7 +2000,7 @@ func TestClientUpgraderHertzTimeouts(t *testing.T) {
 			if err := c.WriteMessage(websocket.TextMessage, []byte("late")); err != nil {
 				t.Fatalf("%s: write: %v", hc.name, err)
 			}
-			if err := ctRecv(t, done, "read"); err != nil {
+			if err := wstest.Receive(t, done, "read"); err != nil {
 				t.Fatalf("%s: idle read: %v", hc.name, err)
 			}
 		}
@@ -2156,8 +2008,8 @@ func TestClientUpgraderHertzTimeouts(t *testing.T) {
 }
 
 func TestClientUpgraderHertzRefused(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		wsURL := ctEchoServer(t, tc, nil)
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
+		wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{}, nil, wstest.Echo)
 		httpURL := "http://" + strings.TrimPrefix(wsURL, "ws://")
 		cli := ctNewHertzClient(t)
 		for _, cs := range []struct {
@@ -2182,7 +2034,7 @@ func TestClientUpgraderHertzRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctEcho(t, c, websocket.TextMessage, []byte("after refusals"))
+		wstest.CheckEcho(t, c, websocket.TextMessage, []byte("after refusals"))
 	})
 
 	t.Run("raw", func(t *testing.T) {
@@ -2237,7 +2089,7 @@ func TestClientUpgraderHertzRefused(t *testing.T) {
 					t.Fatalf("request headers %v", p.req.Header)
 				}
 				p.write(cs.respond(p))
-				r := ctRecv(t, results, "upgrade")
+				r := wstest.Receive(t, results, "upgrade")
 				if r.c != nil {
 					r.c.Close()
 					t.Fatal("upgrade succeeded")
@@ -2294,7 +2146,7 @@ func TestClientDialerSteadyStateAllocs(t *testing.T) {
 
 	// Reads: runs+1 frames (AllocsPerRun warms up with one call), sent
 	// from a buffer built beforehand.
-	one := rwFrame(frame.Header{Fin: true, Opcode: frame.OpBinary}, msg)
+	one := wstest.EncodeFrame(frame.Header{Fin: true, Opcode: frame.OpBinary}, msg)
 	frames := bytes.Repeat(one, runs+1)
 	sent := make(chan error, 1)
 	go func() {
@@ -2322,11 +2174,11 @@ func TestClientDialerSteadyStateAllocs(t *testing.T) {
 			t.Fatalf("read %d bytes", total)
 		}
 	})
-	if err := ctRecv(t, sent, "raw writes"); err != nil {
+	if err := wstest.Receive(t, sent, "raw writes"); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
-	if n := ctRecv(t, discarded, "discard"); n != int64(10+runs+1)*int64(len(one)+4) {
+	if n := wstest.Receive(t, discarded, "discard"); n != int64(10+runs+1)*int64(len(one)+4) {
 		// Each client frame is the server frame's size plus a 4-byte key.
 		t.Fatalf("peer received %d bytes", n)
 	}

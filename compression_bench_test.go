@@ -13,6 +13,7 @@ import (
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // Server-side permessage-deflate throughput over real loopback connections.
@@ -37,13 +38,13 @@ func czBenchSets() []czBenchSet {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			b.Write(czChatty(i*5 + j))
+			b.Write(wstest.ChatMessage(i*5 + j))
 		}
 		json[i] = append(b.Bytes()[:1023], ']')
 	}
 	text := make([][]byte, 4)
 	for i := range text {
-		text[i] = czText(64<<10, i*1000)
+		text[i] = wstest.JSONText(64<<10, i*1000)
 	}
 	return []czBenchSet{{"JSON1KiB", json}, {"Text64KiB", text}}
 }
@@ -98,16 +99,16 @@ func czCountMessages(br *bufio.Reader, n int, done chan<- error) {
 // BenchmarkCompressionWrite measures WriteMessage on the server: compress
 // (or not) and send, until the client has received every message.
 func BenchmarkCompressionWrite(b *testing.B) {
-	for _, tc := range transports {
+	for _, tc := range wstest.Transports {
 		for _, set := range czBenchSets() {
 			for _, mode := range czBenchModes {
 				tc, set, mode := tc, set, mode
-				b.Run(tc.name+"/"+set.name+"/"+mode.name, func(b *testing.B) {
+				b.Run(tc.Name+"/"+set.name+"/"+mode.name, func(b *testing.B) {
 					cmds := make(chan int)
 					defer close(cmds)
 					written := make(chan error, 1)
 					u := &websocket.HertzUpgrader{EnableCompression: true}
-					url := czServe(b, tc, u, func(c *websocket.Conn) {
+					url := wstest.StartHandler(b, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 						for n := range cmds {
 							var err error
 							for i := 0; i < n && err == nil; i++ {
@@ -117,8 +118,7 @@ func BenchmarkCompressionWrite(b *testing.B) {
 						}
 					})
 					r := czDialRaw(b, url, mode.offer)
-					r.cc.off.Store(true)
-					_ = r.cc.Conn.SetReadDeadline(time.Time{})
+					_ = r.cc.SetReadDeadline(time.Time{})
 					received := make(chan error, 1)
 					b.SetBytes(int64(len(set.msgs[0])))
 					b.ReportAllocs()
@@ -146,7 +146,7 @@ func BenchmarkCompressionWrite(b *testing.B) {
 func czBenchFrames(set czBenchSet, mode string) (first, repeat [][]byte) {
 	mask := [4]byte{0x11, 0x22, 0x33, 0x44}
 	enc := func(p []byte, rsv byte) []byte {
-		return czEncode(frame.Header{Fin: true, Rsv: rsv, Opcode: frame.OpText, Masked: true, Mask: mask}, p)
+		return wstest.EncodeFrame(frame.Header{Fin: true, Rsv: rsv, Opcode: frame.OpText, Masked: true, Mask: mask}, p)
 	}
 	switch mode {
 	case "Uncompressed":
@@ -172,11 +172,11 @@ func czBenchFrames(set czBenchSet, mode string) (first, repeat [][]byte) {
 // BenchmarkCompressionRead measures NextReader and Read on the server:
 // unmask, decompress (or not), check UTF-8.
 func BenchmarkCompressionRead(b *testing.B) {
-	for _, tc := range transports {
+	for _, tc := range wstest.Transports {
 		for _, set := range czBenchSets() {
 			for _, mode := range czBenchModes {
 				tc, set, mode := tc, set, mode
-				b.Run(tc.name+"/"+set.name+"/"+mode.name, func(b *testing.B) {
+				b.Run(tc.Name+"/"+set.name+"/"+mode.name, func(b *testing.B) {
 					offer := mode.offer
 					if mode.name == "NoTakeover" {
 						offer = "permessage-deflate; client_no_context_takeover"
@@ -186,7 +186,7 @@ func BenchmarkCompressionRead(b *testing.B) {
 					defer close(cmds)
 					read := make(chan error, 1)
 					u := &websocket.HertzUpgrader{EnableCompression: true}
-					url := czServe(b, tc, u, func(c *websocket.Conn) {
+					url := wstest.StartHandler(b, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 						buf := make([]byte, 64<<10)
 						for n := range cmds {
 							var err error
@@ -215,14 +215,13 @@ func BenchmarkCompressionRead(b *testing.B) {
 						}
 					})
 					r := czDialRaw(b, url, offer)
-					r.cc.off.Store(true)
 					sent := make(chan error, 1)
 					b.SetBytes(int64(len(set.msgs[0])))
 					b.ReportAllocs()
 					b.ResetTimer()
 					go func() {
-						w := bufio.NewWriterSize(r.cc.Conn, 64<<10)
-						_ = r.cc.Conn.SetWriteDeadline(time.Time{})
+						w := bufio.NewWriterSize(r.cc, 64<<10)
+						_ = r.cc.SetWriteDeadline(time.Time{})
 						for i := 0; i < b.N; i++ {
 							f := repeat[i%len(repeat)]
 							if i < len(first) {
@@ -258,11 +257,11 @@ func TestCompressionMemoryPerConn(t *testing.T) {
 		n = 50
 	}
 	msg := czBenchSets()[0].msgs[0]
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		perConn := map[string]float64{}
 		for _, mode := range czBenchModes {
 			u := &websocket.HertzUpgrader{EnableCompression: true}
-			url := czServe(t, tc, u, czCommandEcho)
+			url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, czCommandEcho)
 			payload, rsv := msg, byte(0)
 			if mode.offer != "" {
 				payload, rsv = czCompress(msg, flate.DefaultCompression), frame.Rsv1

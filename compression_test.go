@@ -28,6 +28,7 @@ import (
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // This file tests permessage-deflate (RFC 7692) end to end: real Hertz
@@ -48,124 +49,11 @@ var (
 // ---------------------------------------------------------------------------
 // Wire sniffing: a net.Conn that counts bytes and parses frame headers.
 
-// czFrameInfo is a frame header seen on the wire.
-type czFrameInfo struct {
-	Fin    bool
-	Rsv    byte
-	Opcode frame.Opcode
-	Len    int64
-}
-
-// czSniffer parses one direction of a WebSocket connection as it passes:
-// the HTTP head first, then frame headers; payloads are skipped.
-type czSniffer struct {
-	mu        sync.Mutex
-	total     int64
-	inHTTP    bool
-	httpHead  []byte
-	hdr       []byte
-	remaining int64
-	frames    []czFrameInfo
-	broken    error
-}
-
-func (s *czSniffer) feed(p []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.total += int64(len(p))
-	for len(p) > 0 && s.broken == nil {
-		switch {
-		case s.inHTTP:
-			s.httpHead = append(s.httpHead, p[0])
-			p = p[1:]
-			if bytes.HasSuffix(s.httpHead, []byte("\r\n\r\n")) {
-				s.inHTTP = false
-			}
-		case s.remaining > 0:
-			n := int64(len(p))
-			if n > s.remaining {
-				n = s.remaining
-			}
-			s.remaining -= n
-			p = p[n:]
-		default:
-			s.hdr = append(s.hdr, p[0])
-			p = p[1:]
-			h, _, err := frame.ParseHeader(s.hdr)
-			if err == frame.ErrShortHeader {
-				continue
-			}
-			if err != nil {
-				s.broken = err
-				return
-			}
-			s.frames = append(s.frames, czFrameInfo{Fin: h.Fin, Rsv: h.Rsv, Opcode: h.Opcode, Len: h.PayloadLen})
-			s.remaining = h.PayloadLen
-			s.hdr = s.hdr[:0]
-		}
-	}
-}
-
-// czMark is a position in a sniffer's record.
-type czMark struct {
-	bytes  int64
-	frames int
-}
-
-func (s *czSniffer) mark() czMark {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return czMark{s.total, len(s.frames)}
-}
-
-// since returns the bytes and the frames seen after m.
-func (s *czSniffer) since(m czMark) (int64, []czFrameInfo) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.total - m.bytes, append([]czFrameInfo(nil), s.frames[m.frames:]...)
-}
-
-func (s *czSniffer) head() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]byte(nil), s.httpHead...)
-}
-
-// czConn is a client net.Conn whose traffic is sniffed both ways. Sniffing
-// can be switched off (off) for measurements that must not allocate.
-type czConn struct {
-	net.Conn
-	in, out *czSniffer
-	off     atomic.Bool
-}
-
-func czWrap(c net.Conn) *czConn {
-	return &czConn{Conn: c, in: &czSniffer{inHTTP: true}, out: &czSniffer{inHTTP: true}}
-}
-
-func (c *czConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	if !c.off.Load() {
-		c.in.feed(p[:n])
-	}
-	return n, err
-}
-
-// Write records p before sending it: once the bytes are out, the peer's
-// answer may reach the test (through http.Transport's read loop) before a
-// record made afterwards would.
-func (c *czConn) Write(p []byte) (int, error) {
-	if !c.off.Load() {
-		c.out.feed(p)
-	}
-	return c.Conn.Write(p)
-}
-
 // czRequestExtensions returns the Sec-WebSocket-Extensions lines of the
 // handshake request a client really sent.
-func czRequestExtensions(t testing.TB, cc *czConn) []string {
+func czRequestExtensions(t testing.TB, cc *wstest.SniffedConn) []string {
 	t.Helper()
-	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(cc.out.head())))
+	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(cc.Out.Head())))
 	if err != nil {
 		t.Fatalf("parse the client's handshake request: %v", err)
 	}
@@ -194,38 +82,6 @@ func czNegotiated(lines []string, opts websocket.CompressionOptions) string {
 // ---------------------------------------------------------------------------
 // Payloads.
 
-// czText returns n bytes of repetitive JSON-like ASCII text.
-func czText(n, seed int) []byte {
-	var b bytes.Buffer
-	for i := 0; b.Len() < n; i++ {
-		fmt.Fprintf(&b, `{"seq":%d,"user":"user-%d","event":"message","text":"the quick brown fox jumps over the lazy dog","ok":true}`+"\n", seed+i, (seed+i*7)%13)
-	}
-	return b.Bytes()[:n]
-}
-
-// czBinary returns n bytes of compressible binary data: a random 1 KiB
-// block repeated, with a random byte sprinkled every 64 bytes or so.
-func czBinary(n, seed int) []byte {
-	rng := rand.New(rand.NewSource(int64(seed)))
-	block := make([]byte, 1024)
-	rng.Read(block)
-	p := make([]byte, n)
-	for i := range p {
-		p[i] = block[i%len(block)]
-	}
-	for i := rng.Intn(64); i < n; i += 32 + rng.Intn(64) {
-		p[i] = byte(rng.Intn(256))
-	}
-	return p
-}
-
-func czPayload(mt, n, seed int) []byte {
-	if mt == websocket.TextMessage {
-		return czText(n, seed)
-	}
-	return czBinary(n, seed)
-}
-
 // czRandomLetters returns n random lowercase letters: text that LZ77 finds
 // no repeats in beyond chance.
 func czRandomLetters(rng *rand.Rand, n int) []byte {
@@ -234,22 +90,6 @@ func czRandomLetters(rng *rand.Rand, n int) []byte {
 		b[i] = byte('a' + rng.Intn(26))
 	}
 	return b
-}
-
-var czPhrases = []string{
-	"hello everyone", "did you see the release notes?", "yes, compression finally landed",
-	"the benchmark numbers look good", "lunch at noon?", "pushing a fix for the flaky test",
-	"LGTM, ship it", "can someone review my PR", "the build is green again", "brb",
-}
-
-// czChatty returns the i-th message of a chat-like JSON conversation: the
-// same structure every time with a few changing fields, 250-400 bytes.
-func czChatty(i int) []byte {
-	users := []string{"alice", "bob", "carol", "dave", "erin"}
-	return []byte(fmt.Sprintf(`{"type":"chat.message","room":{"id":"general","name":"General discussion"},`+
-		`"seq":%d,"from":{"id":%d,"name":%q,"status":"online","avatar":"https://example.com/avatars/%s.png"},`+
-		`"text":%q,"ts":%d,"reactions":[{"emoji":"thumbsup","count":%d}],"tags":["chat","general","v1"]}`,
-		i, 1000+i%5, users[i%5], users[i%5], czPhrases[(i*3)%len(czPhrases)], 1700000000000+int64(i)*1337, i%4))
 }
 
 // ---------------------------------------------------------------------------
@@ -328,19 +168,12 @@ func czErrEcho(errs chan<- error) websocket.HertzHandler {
 	}
 }
 
-// czServe starts a Hertz server on tc with upgrader u and handler, and
-// returns its ws:// URL.
-func czServe(t testing.TB, tc transportCase, u *websocket.HertzUpgrader, h websocket.HertzHandler) string {
-	t.Helper()
-	return startHandler(t, tc, engineSettings{}, u, h)
-}
-
 // ---------------------------------------------------------------------------
 // Third-party clients with sniffed connections.
 
-func czDialGorilla(t testing.TB, url string, compress bool) (*gorilla.Conn, *czConn, *http.Response) {
+func czDialGorilla(t testing.TB, url string, compress bool) (*gorilla.Conn, *wstest.SniffedConn, *http.Response) {
 	t.Helper()
-	var cc *czConn
+	var cc *wstest.SniffedConn
 	d := gorilla.Dialer{
 		HandshakeTimeout:  5 * time.Second,
 		EnableCompression: compress,
@@ -349,7 +182,7 @@ func czDialGorilla(t testing.TB, url string, compress bool) (*gorilla.Conn, *czC
 			if err != nil {
 				return nil, err
 			}
-			cc = czWrap(c)
+			cc = wstest.Sniff(c)
 			return cc, nil
 		},
 	}
@@ -361,20 +194,20 @@ func czDialGorilla(t testing.TB, url string, compress bool) (*gorilla.Conn, *czC
 	return ws, cc, resp
 }
 
-func czDialCoder(t testing.TB, url string, mode coder.CompressionMode) (*coder.Conn, *czConn, *http.Response) {
+func czDialCoder(t testing.TB, url string, mode coder.CompressionMode) (*coder.Conn, *wstest.SniffedConn, *http.Response) {
 	t.Helper()
 	// http.Transport may dial more than one connection (it races a new
 	// dial against a connection coming back to its pool); the one that
 	// carried the handshake is the one with a request in it.
 	var mu sync.Mutex
-	var dialed []*czConn
+	var dialed []*wstest.SniffedConn
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
-			wrapped := czWrap(c)
+			wrapped := wstest.Sniff(c)
 			mu.Lock()
 			dialed = append(dialed, wrapped)
 			mu.Unlock()
@@ -394,9 +227,9 @@ func czDialCoder(t testing.TB, url string, mode coder.CompressionMode) (*coder.C
 	t.Cleanup(func() { _ = ws.CloseNow() })
 	mu.Lock()
 	defer mu.Unlock()
-	var cc *czConn
+	var cc *wstest.SniffedConn
 	for _, c := range dialed {
-		if len(c.out.head()) > 0 {
+		if len(c.Out.Head()) > 0 {
 			cc = c
 		}
 	}
@@ -414,7 +247,7 @@ func czDialCoder(t testing.TB, url string, mode coder.CompressionMode) (*coder.C
 // messages with compress/flate, cross-checked by czInflateCheck, which also
 // checks back-reference distances against the negotiated window.
 type czRaw struct {
-	cc     *czConn
+	cc     net.Conn
 	br     *bufio.Reader
 	ext    string // the Sec-WebSocket-Extensions of the 101, lines joined
 	params frame.DeflateParams
@@ -445,7 +278,7 @@ func czTryDialRaw(url, offer string) (*czRaw, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &czRaw{cc: czWrap(c)}
+	r := &czRaw{cc: c}
 	r.br = bufio.NewReaderSize(r.cc, 64<<10)
 	var key [16]byte
 	rand.Read(key[:])
@@ -504,22 +337,10 @@ func (r *czRaw) nextMask() [4]byte {
 	return [4]byte{byte(r.mask>>24) | 1, byte(r.mask >> 16), byte(r.mask >> 8), byte(r.mask)}
 }
 
-// czEncode encodes a frame, masking the payload when h.Masked is set.
-func czEncode(h frame.Header, payload []byte) []byte {
-	h.PayloadLen = int64(len(payload))
-	b := frame.AppendHeader(make([]byte, 0, frame.MaxHeaderSize+len(payload)), h)
-	start := len(b)
-	b = append(b, payload...)
-	if h.Masked {
-		frame.Mask(h.Mask, 0, b[start:])
-	}
-	return b
-}
-
 // writeFrame sends one masked frame.
 func (r *czRaw) writeFrame(fin bool, rsv byte, op frame.Opcode, payload []byte) error {
 	_ = r.cc.SetWriteDeadline(time.Now().Add(czTimeout))
-	_, err := r.cc.Write(czEncode(frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Masked: true, Mask: r.nextMask()}, payload))
+	_, err := r.cc.Write(wstest.EncodeFrame(frame.Header{Fin: fin, Rsv: rsv, Opcode: op, Masked: true, Mask: r.nextMask()}, payload))
 	return err
 }
 
@@ -1221,20 +1042,20 @@ func czDynamicHuff(br *czBits) (*czHuff, *czHuff, error) {
 
 func TestCompressionGorilla(t *testing.T) {
 	sizes := []int{0, 10, 200, 64 << 10, 1 << 20, 16 << 20}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		handlers := []struct {
 			name      string
 			h         websocket.HertzHandler
 			streaming bool
 		}{
-			{"NextWriter", echoHandler, true},
+			{"NextWriter", wstest.Echo, true},
 			{"WriteMessage", czCommandEcho, false},
 		}
 		for _, hc := range handlers {
 			hc := hc
 			t.Run(hc.name, func(t *testing.T) {
 				u := &websocket.HertzUpgrader{EnableCompression: true}
-				url := czServe(t, tc, u, hc.h)
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, hc.h)
 				ws, cc, resp := czDialGorilla(t, url, true)
 
 				offer := czRequestExtensions(t, cc)
@@ -1251,8 +1072,8 @@ func TestCompressionGorilla(t *testing.T) {
 						continue
 					}
 					for _, mt := range []int{websocket.TextMessage, websocket.BinaryMessage} {
-						data := czPayload(mt, size, size+mt)
-						m := cc.in.mark()
+						data := wstest.Compressible(mt, size, size+mt)
+						m := cc.In.Mark()
 						errc := make(chan error, 1)
 						go func() { errc <- ws.WriteMessage(mt, data) }()
 						_ = ws.SetReadDeadline(time.Now().Add(2 * czTimeout))
@@ -1266,7 +1087,7 @@ func TestCompressionGorilla(t *testing.T) {
 						if gotType != mt || !bytes.Equal(got, data) {
 							t.Fatalf("%d B type %d: echo differs (type %d, %d bytes)", size, mt, gotType, len(got))
 						}
-						wire, frames := cc.in.since(m)
+						wire, frames := cc.In.Since(m)
 						var payload int64
 						for i, f := range frames {
 							if f.Opcode.IsControl() {
@@ -1275,7 +1096,7 @@ func TestCompressionGorilla(t *testing.T) {
 							if i > 0 && f.Rsv != 0 {
 								t.Fatalf("%d B: RSV %#x on continuation frame %d", size, f.Rsv, i)
 							}
-							payload += f.Len
+							payload += f.PayloadLen
 						}
 						if len(frames) == 0 || !frames[len(frames)-1].Fin {
 							t.Fatalf("%d B: frames %+v", size, frames)
@@ -1306,7 +1127,7 @@ func TestCompressionGorilla(t *testing.T) {
 
 func TestCompressionCoder(t *testing.T) {
 	const n = 50
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		modes := []struct {
 			name    string
 			mode    coder.CompressionMode
@@ -1320,7 +1141,7 @@ func TestCompressionCoder(t *testing.T) {
 			mi, mode := mi, mode
 			t.Run(mode.name, func(t *testing.T) {
 				u := &websocket.HertzUpgrader{EnableCompression: true}
-				url := czServe(t, tc, u, czCommandEcho)
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, czCommandEcho)
 				ws, cc, resp := czDialCoder(t, url, mode.mode)
 				want := czNegotiated(czRequestExtensions(t, cc), u.Compression)
 				if want != mode.wantExt {
@@ -1331,9 +1152,9 @@ func TestCompressionCoder(t *testing.T) {
 				}
 				var raw, wireIn, wireOut int64
 				for i := 0; i < n; i++ {
-					msg := czChatty(i)
+					msg := wstest.ChatMessage(i)
 					raw += int64(len(msg))
-					in, out := cc.in.mark(), cc.out.mark()
+					in, out := cc.In.Mark(), cc.Out.Mark()
 					ctx, cancel := context.WithTimeout(context.Background(), czTimeout)
 					if err := ws.Write(ctx, coder.MessageText, msg); err != nil {
 						cancel()
@@ -1347,14 +1168,14 @@ func TestCompressionCoder(t *testing.T) {
 					if typ != coder.MessageText || !bytes.Equal(got, msg) {
 						t.Fatalf("message %d: echo %q, want %q", i, got, msg)
 					}
-					bin, frames := cc.in.since(in)
-					bout, _ := cc.out.since(out)
+					bin, frames := cc.In.Since(in)
+					bout, _ := cc.Out.Since(out)
 					wireIn += bin
 					wireOut += bout
 					if len(frames) != 1 || frames[0].Rsv != frame.Rsv1 || !frames[0].Fin {
 						t.Fatalf("message %d (%d B): server frames %+v, want one compressed frame", i, len(msg), frames)
 					}
-					sizes[mi] = append(sizes[mi], frames[0].Len)
+					sizes[mi] = append(sizes[mi], frames[0].PayloadLen)
 				}
 				t.Logf("%d messages, %d B of JSON: server->client %d B on the wire, client->server %d B; compressed payload sizes %v",
 					n, raw, wireIn, wireOut, sizes[mi])
@@ -1418,10 +1239,10 @@ func czCommand(t *testing.T, r *czRaw, cmd string) {
 }
 
 func TestCompressionOptions(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		t.Run("ServerMaxWindowBits", func(t *testing.T) {
 			u := &websocket.HertzUpgrader{EnableCompression: true}
-			url := czServe(t, tc, u, czCommandEcho)
+			url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, czCommandEcho)
 			for bits := 8; bits <= 15; bits++ {
 				offer := fmt.Sprintf("permessage-deflate; server_max_window_bits=%d", bits)
 				r := czDialRaw(t, url, offer)
@@ -1433,7 +1254,7 @@ func TestCompressionOptions(t *testing.T) {
 				// window: a server that ignores the window would refer to it.
 				a := czRandomLetters(rng, 300)
 				far := append(append(append([]byte(nil), a...), czRandomLetters(rng, 1<<bits+200)...), a...)
-				msgs := [][]byte{czText(4096, bits), czText(4096, bits), far, czBinary(20000, bits), czText(6000, bits+1)}
+				msgs := [][]byte{wstest.JSONText(4096, bits), wstest.JSONText(4096, bits), far, wstest.CompressibleBinary(20000, bits), wstest.JSONText(6000, bits+1)}
 				maxDist := 0
 				var sizes []int
 				for _, msg := range msgs {
@@ -1459,7 +1280,7 @@ func TestCompressionOptions(t *testing.T) {
 				} else {
 					offer += "; server_no_context_takeover"
 				}
-				url := czServe(t, tc, u, czCommandEcho)
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, czCommandEcho)
 				r := czDialRaw(t, url, offer)
 				if want := "permessage-deflate; server_no_context_takeover"; r.ext != want {
 					t.Fatalf("%s: response %q, want %q", side, r.ext, want)
@@ -1467,7 +1288,7 @@ func TestCompressionOptions(t *testing.T) {
 				if r.inf.takeover {
 					t.Fatal("raw client decodes with takeover")
 				}
-				msg := czText(3000, 7)
+				msg := wstest.JSONText(3000, 7)
 				var first []byte
 				for i := 0; i < 5; i++ {
 					// Decoded without history: any reference to an earlier
@@ -1485,9 +1306,9 @@ func TestCompressionOptions(t *testing.T) {
 
 		t.Run("Levels", func(t *testing.T) {
 			u := &websocket.HertzUpgrader{EnableCompression: true}
-			url := czServe(t, tc, u, czCommandEcho)
+			url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, czCommandEcho)
 			r := czDialRaw(t, url, "permessage-deflate")
-			msg := czText(16<<10, 3)
+			msg := wstest.JSONText(16<<10, 3)
 			size := map[int]int{}
 			for _, level := range []int{1, 9, -2, 0, 5, 1} {
 				czCommand(t, r, "level "+strconv.Itoa(level))
@@ -1531,10 +1352,10 @@ func TestCompressionOptions(t *testing.T) {
 			}
 			for _, c := range cases {
 				u := &websocket.HertzUpgrader{EnableCompression: true, Compression: websocket.CompressionOptions{Threshold: c.threshold}}
-				url := czServe(t, tc, u, czCommandEcho)
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, czCommandEcho)
 				r := czDialRaw(t, url, "permessage-deflate")
 				for _, n := range c.sizes {
-					m := czEchoCheck(t, r, frame.OpText, czText(n, n), n >= c.cut)
+					m := czEchoCheck(t, r, frame.OpText, wstest.JSONText(n, n), n >= c.cut)
 					if n == 0 && m.compressed {
 						t.Logf("threshold %d: an empty message goes out as RSV1 with payload %x", c.threshold, m.wire)
 						if len(m.wire) > 1 || (len(m.wire) == 1 && m.wire[0] != 0) {
@@ -1551,16 +1372,16 @@ func TestCompressionOptions(t *testing.T) {
 
 		t.Run("NextWriterWriteString", func(t *testing.T) {
 			u := &websocket.HertzUpgrader{EnableCompression: true, WriteBufferSize: 512}
-			url := czServe(t, tc, u, czCommandEcho)
+			url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, czCommandEcho)
 			r := czDialRaw(t, url, "permessage-deflate")
 			czCommand(t, r, "nw str")
 			for _, n := range []int{0, 100, 511, 512, 513, 5000, 100000} {
-				m := czEchoCheck(t, r, frame.OpText, czText(n, n), true)
+				m := czEchoCheck(t, r, frame.OpText, wstest.JSONText(n, n), true)
 				if n == 100000 && len(m.frames) < 2 {
 					t.Errorf("a %d B message compressed to %d B came in %d frame(s)", n, len(m.wire), len(m.frames))
 				}
 			}
-			czEchoCheck(t, r, frame.OpBinary, czBinary(200000, 1), true)
+			czEchoCheck(t, r, frame.OpBinary, wstest.CompressibleBinary(200000, 1), true)
 		})
 
 		t.Run("JSON", func(t *testing.T) {
@@ -1570,7 +1391,7 @@ func TestCompressionOptions(t *testing.T) {
 				Tags []string `json:"tags"`
 			}
 			u := &websocket.HertzUpgrader{EnableCompression: true}
-			url := czServe(t, tc, u, func(c *websocket.Conn) {
+			url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 				for {
 					var v doc
 					if err := c.ReadJSON(&v); err != nil {
@@ -1601,14 +1422,14 @@ func TestCompressionOptions(t *testing.T) {
 
 		t.Run("EnableWriteCompression", func(t *testing.T) {
 			u := &websocket.HertzUpgrader{EnableCompression: true}
-			url := czServe(t, tc, u, czCommandEcho)
+			url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, czCommandEcho)
 			r := czDialRaw(t, url, "permessage-deflate")
-			msg := czText(5000, 11)
+			msg := wstest.JSONText(5000, 11)
 			czEchoCheck(t, r, frame.OpText, msg, true)
 			czCommand(t, r, "wc off")
 			m := czEchoCheck(t, r, frame.OpText, msg, false)
 			czCommand(t, r, "nw on")
-			m2 := czEchoCheck(t, r, frame.OpText, czText(20000, 12), false)
+			m2 := czEchoCheck(t, r, frame.OpText, wstest.JSONText(20000, 12), false)
 			for _, f := range append(m.frames, m2.frames...) {
 				if f.Rsv != 0 {
 					t.Fatalf("RSV %#x with write compression off", f.Rsv)
@@ -1629,11 +1450,11 @@ func TestCompressionOptions(t *testing.T) {
 // 4. The raw client sends compressed messages.
 
 func TestCompressionClientSends(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		handlers := []struct {
 			name string
 			h    websocket.HertzHandler
-		}{{"NextReader", echoHandler}, {"ReadMessage", czCommandEcho}}
+		}{{"NextReader", wstest.Echo}, {"ReadMessage", czCommandEcho}}
 		offers := []struct{ name, offer string }{
 			{"Takeover", "permessage-deflate"},
 			{"NoTakeover", "permessage-deflate; client_no_context_takeover"},
@@ -1643,7 +1464,7 @@ func TestCompressionClientSends(t *testing.T) {
 				hc, oc := hc, oc
 				t.Run(hc.name+"/"+oc.name, func(t *testing.T) {
 					u := &websocket.HertzUpgrader{EnableCompression: true}
-					url := czServe(t, tc, u, hc.h)
+					url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, hc.h)
 					r := czDialRaw(t, url, oc.offer)
 					if r.def.takeover != (oc.name == "Takeover") {
 						t.Fatalf("response %q: client takeover %v", r.ext, r.def.takeover)
@@ -1654,17 +1475,17 @@ func TestCompressionClientSends(t *testing.T) {
 						data []byte
 						o    czSendOpts
 					}{
-						{frame.OpText, czText(2048, 1), czSendOpts{compress: true}},
-						{frame.OpText, czText(2048, 1), czSendOpts{compress: true}},
-						{frame.OpBinary, czBinary(10000, 2), czSendOpts{compress: true, fragments: 4, pings: true}},
-						{frame.OpText, czText(300, 3), czSendOpts{}},
-						{frame.OpText, czText(3000, 1), czSendOpts{compress: true, fragments: 3, pings: true}},
-						{frame.OpBinary, czBinary(5000, 4), czSendOpts{fragments: 3, pings: true}},
+						{frame.OpText, wstest.JSONText(2048, 1), czSendOpts{compress: true}},
+						{frame.OpText, wstest.JSONText(2048, 1), czSendOpts{compress: true}},
+						{frame.OpBinary, wstest.CompressibleBinary(10000, 2), czSendOpts{compress: true, fragments: 4, pings: true}},
+						{frame.OpText, wstest.JSONText(300, 3), czSendOpts{}},
+						{frame.OpText, wstest.JSONText(3000, 1), czSendOpts{compress: true, fragments: 3, pings: true}},
+						{frame.OpBinary, wstest.CompressibleBinary(5000, 4), czSendOpts{fragments: 3, pings: true}},
 						{frame.OpText, nil, czSendOpts{compress: true}},
-						{frame.OpBinary, czBinary(3000, 2), czSendOpts{compress: true, fragments: 3, emptyHead: true}},
+						{frame.OpBinary, wstest.CompressibleBinary(3000, 2), czSendOpts{compress: true, fragments: 3, emptyHead: true}},
 						{frame.OpText, utf, czSendOpts{compress: true, fragments: 7, pings: true}},
 						{frame.OpText, []byte("short"), czSendOpts{compress: true, fragments: 2}},
-						{frame.OpText, czText(2048, 1), czSendOpts{compress: true}},
+						{frame.OpText, wstest.JSONText(2048, 1), czSendOpts{compress: true}},
 						{frame.OpText, utf, czSendOpts{fragments: 5}},
 						{frame.OpText, utf, czSendOpts{compress: true}},
 					}
@@ -1729,12 +1550,12 @@ func czPrefixEcho(n int) websocket.HertzHandler {
 // With context takeover the discarded bytes must still enter the window:
 // the repeats below are almost entirely references to them.
 func TestCompressionPartialRead(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, offer := range []string{"permessage-deflate", "permessage-deflate; client_no_context_takeover"} {
 			u := &websocket.HertzUpgrader{EnableCompression: true}
-			url := czServe(t, tc, u, czPrefixEcho(16))
+			url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, czPrefixEcho(16))
 			r := czDialRaw(t, url, offer)
-			a, b := czText(6000, 1), czBinary(9000, 2)
+			a, b := wstest.JSONText(6000, 1), wstest.CompressibleBinary(9000, 2)
 			script := []struct {
 				op   frame.Opcode
 				data []byte
@@ -1770,11 +1591,11 @@ func TestCompressionPartialRead(t *testing.T) {
 // 5. Protocol errors in compressed messages.
 
 func TestCompressionErrors(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		// A compressed message that refers to an earlier one: garbage on a
 		// connection whose window is empty.
 		d := &czDeflater{takeover: true, level: 6}
-		msg := czText(2000, 5)
+		msg := wstest.JSONText(2000, 5)
 		d.compress(msg)
 		dangling := d.compress(msg)
 
@@ -1788,7 +1609,7 @@ func TestCompressionErrors(t *testing.T) {
 			{
 				name: "RSV1OnContinuation", offer: "permessage-deflate", code: websocket.CloseProtocolError,
 				send: func(r *czRaw) error {
-					p := czCompress(czText(1000, 1), 6)
+					p := czCompress(wstest.JSONText(1000, 1), 6)
 					if err := r.writeFrame(false, frame.Rsv1, frame.OpText, p[:len(p)/2]); err != nil {
 						return err
 					}
@@ -1834,7 +1655,7 @@ func TestCompressionErrors(t *testing.T) {
 			{
 				name: "CorruptAfterGoodFragment", offer: "permessage-deflate", code: websocket.CloseInvalidFramePayloadData,
 				send: func(r *czRaw) error {
-					p := czCompress(czText(5000, 2), 6)
+					p := czCompress(wstest.JSONText(5000, 2), 6)
 					if err := r.writeFrame(false, frame.Rsv1, frame.OpBinary, p[:len(p)/2]); err != nil {
 						return err
 					}
@@ -1861,14 +1682,14 @@ func TestCompressionErrors(t *testing.T) {
 			{
 				name: "InvalidUTF8AfterGoodMessage", offer: "permessage-deflate", code: websocket.CloseInvalidFramePayloadData,
 				send: func(r *czRaw) error {
-					if _, err := r.send(frame.OpText, czText(3000, 1), czSendOpts{compress: true}); err != nil {
+					if _, err := r.send(frame.OpText, wstest.JSONText(3000, 1), czSendOpts{compress: true}); err != nil {
 						return err
 					}
-					if m, err := r.recv(); err != nil || !bytes.Equal(m.data, czText(3000, 1)) {
+					if m, err := r.recv(); err != nil || !bytes.Equal(m.data, wstest.JSONText(3000, 1)) {
 						return fmt.Errorf("echo before the bad message: %v", err)
 					}
 					// Refers to the first message, then breaks UTF-8.
-					_, err := r.send(frame.OpText, append(czText(3000, 1), 0xc0, 0x80), czSendOpts{compress: true, fragments: 3})
+					_, err := r.send(frame.OpText, append(wstest.JSONText(3000, 1), 0xc0, 0x80), czSendOpts{compress: true, fragments: 3})
 					return err
 				},
 			},
@@ -1878,7 +1699,7 @@ func TestCompressionErrors(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				errs := make(chan error, 1)
 				u := &websocket.HertzUpgrader{EnableCompression: !c.disabled}
-				url := czServe(t, tc, u, czErrEcho(errs))
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, czErrEcho(errs))
 				r := czDialRaw(t, url, c.offer)
 				if negotiated := r.ext != ""; negotiated != (c.offer != "" && !c.disabled) {
 					t.Fatalf("offer %q: response %q", c.offer, r.ext)
@@ -2007,7 +1828,7 @@ func czSendBomb(r *czRaw, total int64, stop <-chan struct{}) (sent, generated in
 }
 
 func TestCompressionBomb(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		modes := []struct {
 			name       string
 			limit      int64 // 0: the default
@@ -2021,7 +1842,7 @@ func TestCompressionBomb(t *testing.T) {
 			t.Run(mode.name, func(t *testing.T) {
 				errs := make(chan error, 1)
 				u := &websocket.HertzUpgrader{EnableCompression: true}
-				url := czServe(t, tc, u, func(c *websocket.Conn) {
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 					if mode.limit > 0 {
 						c.SetReadLimit(mode.limit)
 					}
@@ -2037,7 +1858,6 @@ func TestCompressionBomb(t *testing.T) {
 					errs <- err
 				})
 				r := czDialRaw(t, url, "permessage-deflate")
-				r.cc.off.Store(true)
 
 				stopHeap := czHeapPeak()
 				closed := make(chan error, 1)
@@ -2086,9 +1906,9 @@ func TestCompressionBomb(t *testing.T) {
 // 7. PreparedMessage.
 
 // czHub collects the server side of every connection.
-func czHub(t testing.TB, tc transportCase, u *websocket.HertzUpgrader) (string, <-chan *websocket.Conn) {
+func czHub(t testing.TB, tc wstest.Transport, u *websocket.HertzUpgrader) (string, <-chan *websocket.Conn) {
 	conns := make(chan *websocket.Conn, 16)
-	url := czServe(t, tc, u, func(c *websocket.Conn) {
+	url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 		conns <- c
 		for {
 			if _, _, err := c.ReadMessage(); err != nil {
@@ -2115,17 +1935,17 @@ type czPeer struct {
 	name       string
 	server     *websocket.Conn
 	read       func() ([]byte, error)
-	sniff      *czSniffer // server-to-client traffic, nil for the raw client
-	compressed bool       // expects compressed data frames
+	sniff      *wstest.Sniffer // server-to-client traffic, nil for the raw client
+	compressed bool            // expects compressed data frames
 }
 
-func czPeers(t *testing.T, tc transportCase, withRaw bool) []*czPeer {
+func czPeers(t *testing.T, tc wstest.Transport, withRaw bool) []*czPeer {
 	u := &websocket.HertzUpgrader{EnableCompression: true}
 	url, conns := czHub(t, tc, u)
 	var peers []*czPeer
 
 	g, gcc, _ := czDialGorilla(t, url, true)
-	peers = append(peers, &czPeer{name: "gorilla+deflate", server: czNextConn(t, conns), sniff: gcc.in, compressed: true,
+	peers = append(peers, &czPeer{name: "gorilla+deflate", server: czNextConn(t, conns), sniff: gcc.In, compressed: true,
 		read: func() ([]byte, error) {
 			_ = g.SetReadDeadline(time.Now().Add(czTimeout))
 			_, p, err := g.ReadMessage()
@@ -2133,7 +1953,7 @@ func czPeers(t *testing.T, tc transportCase, withRaw bool) []*czPeer {
 		}})
 
 	cd, ccc, _ := czDialCoder(t, url, coder.CompressionContextTakeover)
-	peers = append(peers, &czPeer{name: "coder+takeover", server: czNextConn(t, conns), sniff: ccc.in, compressed: true,
+	peers = append(peers, &czPeer{name: "coder+takeover", server: czNextConn(t, conns), sniff: ccc.In, compressed: true,
 		read: func() ([]byte, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), czTimeout)
 			defer cancel()
@@ -2142,7 +1962,7 @@ func czPeers(t *testing.T, tc transportCase, withRaw bool) []*czPeer {
 		}})
 
 	p, pcc, _ := czDialGorilla(t, url, false)
-	peers = append(peers, &czPeer{name: "gorilla-plain", server: czNextConn(t, conns), sniff: pcc.in,
+	peers = append(peers, &czPeer{name: "gorilla-plain", server: czNextConn(t, conns), sniff: pcc.In,
 		read: func() ([]byte, error) {
 			_ = p.SetReadDeadline(time.Now().Add(czTimeout))
 			_, b, err := p.ReadMessage()
@@ -2164,13 +1984,13 @@ func czPeers(t *testing.T, tc transportCase, withRaw bool) []*czPeer {
 }
 
 func TestCompressionPreparedBroadcast(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		peers := czPeers(t, tc, true)
 		send := func(p *czPeer, msg []byte, prepared *websocket.PreparedMessage) {
 			t.Helper()
-			var mark czMark
+			var mark wstest.SniffMark
 			if p.sniff != nil {
-				mark = p.sniff.mark()
+				mark = p.sniff.Mark()
 			}
 			var err error
 			if prepared != nil {
@@ -2189,19 +2009,19 @@ func TestCompressionPreparedBroadcast(t *testing.T) {
 				t.Fatalf("%s: got %d B %.60q, want %d B %.60q", p.name, len(got), got, len(msg), msg)
 			}
 			if p.sniff != nil {
-				_, frames := p.sniff.since(mark)
+				_, frames := p.sniff.Since(mark)
 				if len(frames) != 1 || (frames[0].Rsv == frame.Rsv1) != p.compressed {
 					t.Fatalf("%s: frames %+v, compressed want %v", p.name, frames, p.compressed)
 				}
 			}
 		}
-		history := func(i int) []byte { return czChatty(i % 6) }
-		big := bytes.Join([][]byte{czChatty(0), czChatty(1), czChatty(2), czChatty(3)}, []byte("\n"))
+		history := func(i int) []byte { return wstest.ChatMessage(i % 6) }
+		big := bytes.Join([][]byte{wstest.ChatMessage(0), wstest.ChatMessage(1), wstest.ChatMessage(2), wstest.ChatMessage(3)}, []byte("\n"))
 		pm1, err := websocket.NewPreparedMessage(websocket.TextMessage, big)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pm2, _ := websocket.NewPreparedMessage(websocket.TextMessage, append(czText(4000, 9), big...))
+		pm2, _ := websocket.NewPreparedMessage(websocket.TextMessage, append(wstest.JSONText(4000, 9), big...))
 		for round := 0; round < 3; round++ {
 			// Fill the takeover windows with history the next messages
 			// will refer to.
@@ -2220,8 +2040,8 @@ func TestCompressionPreparedBroadcast(t *testing.T) {
 					send(p, history(i), nil)
 					if i == 3 {
 						send(p, big, nil)
-						send(p, append(czText(4000, 9), big...), pm2)
-						send(p, append(czText(4000, 9), big...), pm2)
+						send(p, append(wstest.JSONText(4000, 9), big...), pm2)
+						send(p, append(wstest.JSONText(4000, 9), big...), pm2)
 					}
 				}
 			}
@@ -2231,9 +2051,9 @@ func TestCompressionPreparedBroadcast(t *testing.T) {
 
 func TestCompressionPreparedConcurrent(t *testing.T) {
 	const writers, perWriter = 6, 20
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		peers := czPeers(t, tc, true)
-		msgs := [][]byte{[]byte("tiny prepared"), czText(1024, 1), czText(8192, 2)}
+		msgs := [][]byte{[]byte("tiny prepared"), wstest.JSONText(1024, 1), wstest.JSONText(8192, 2)}
 		var pms []*websocket.PreparedMessage
 		for _, m := range msgs {
 			pm, err := websocket.NewPreparedMessage(websocket.TextMessage, m)
@@ -2243,7 +2063,7 @@ func TestCompressionPreparedConcurrent(t *testing.T) {
 			pms = append(pms, pm)
 		}
 		normal := func(g, k int) []byte {
-			return []byte(fmt.Sprintf("normal g=%d k=%d %s", g, k, czChatty(g*perWriter+k)))
+			return []byte(fmt.Sprintf("normal g=%d k=%d %s", g, k, wstest.ChatMessage(g*perWriter+k)))
 		}
 
 		var wg sync.WaitGroup
@@ -2329,7 +2149,7 @@ type czAllocs struct {
 // allocating, until the connection closes.
 func czDiscard(r *czRaw) {
 	buf := make([]byte, 64<<10)
-	_ = r.cc.Conn.SetReadDeadline(time.Time{})
+	_ = r.cc.SetReadDeadline(time.Time{})
 	for {
 		if _, err := r.br.Read(buf); err != nil {
 			return
@@ -2339,7 +2159,7 @@ func czDiscard(r *czRaw) {
 
 func TestCompressionSteadyStateAllocs(t *testing.T) {
 	const runs = 1000
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, takeover := range []bool{true, false} {
 			takeover := takeover
 			name := "Takeover"
@@ -2349,16 +2169,16 @@ func TestCompressionSteadyStateAllocs(t *testing.T) {
 				offer = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
 			}
 			t.Run(name, func(t *testing.T) {
-				msg := czChatty(1)
+				msg := wstest.ChatMessage(1)
 				for len(msg) < 1024 {
-					msg = append(msg, czChatty(len(msg))...)
+					msg = append(msg, wstest.ChatMessage(len(msg))...)
 				}
 				msg = msg[:1024]
 				pm, _ := websocket.NewPreparedMessage(websocket.TextMessage, msg)
 				readPhase := make(chan struct{})
 				res := make(chan czAllocs, 1)
 				u := &websocket.HertzUpgrader{EnableCompression: true}
-				url := czServe(t, tc, u, func(c *websocket.Conn) {
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 					var a czAllocs
 					defer func() { res <- a }()
 					fail := func(err error) {
@@ -2415,16 +2235,15 @@ func TestCompressionSteadyStateAllocs(t *testing.T) {
 					a.read = testing.AllocsPerRun(runs, read)
 				})
 				r := czDialRaw(t, url, offer)
-				r.cc.off.Store(true)
 				go czDiscard(r)
 				// The client sends one message compressed as a fresh stream
 				// over and over: valid with and without takeover.
-				frameBytes := czEncode(frame.Header{Fin: true, Rsv: frame.Rsv1, Opcode: frame.OpText, Masked: true, Mask: [4]byte{1, 2, 3, 4}}, czCompress(msg, 6))
+				frameBytes := wstest.EncodeFrame(frame.Header{Fin: true, Rsv: frame.Rsv1, Opcode: frame.OpText, Masked: true, Mask: [4]byte{1, 2, 3, 4}}, czCompress(msg, 6))
 				batch := bytes.Repeat(frameBytes, 64)
 				go func() {
 					<-readPhase
 					for {
-						if _, err := r.cc.Conn.Write(batch); err != nil {
+						if _, err := r.cc.Write(batch); err != nil {
 							return
 						}
 					}

@@ -11,6 +11,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/network"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // A deadline set from another goroutine applies to a call already blocked,
@@ -133,13 +134,13 @@ var blockedCalls = []struct {
 // in WriteMessage to a peer that does not read, returns at a deadline
 // another goroutine set.
 func TestDeadlineWakesBlockedServerCalls(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, bc := range blockedCalls {
 			for _, setter := range bc.setters {
 				bc, setter := bc, setter
 				t.Run(bc.op+"/"+setter.name, func(t *testing.T) {
 					result := make(chan blockedCallResult, 1)
-					wsURL := startHandler(t, tc, engineSettings{noHijackConnPool: true}, &websocket.HertzUpgrader{}, func(c *websocket.Conn) {
+					wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{NoHijackConnPool: true}, &websocket.HertzUpgrader{}, func(c *websocket.Conn) {
 						result <- wakeBlocked(t, c, setter.set, func() error { return bc.call(c) })
 					})
 					silentPeer(t, wsURL)
@@ -177,11 +178,11 @@ func silentPeer(t *testing.T, wsURL string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := rwDial(t, u.Host)
-	if tcp, ok := rc.c.(*net.TCPConn); ok {
+	rc := wstest.DialRaw(t, u.Host)
+	if tcp, ok := rc.NetConn.(*net.TCPConn); ok {
 		_ = tcp.SetReadBuffer(4096)
 	}
-	rc.handshake("/ws")
+	rc.Handshake("/ws")
 }
 
 // TestDeadlineWakesBlockedClientCalls: the same on a Dialer's connection,
@@ -191,7 +192,7 @@ func TestDeadlineWakesBlockedClientCalls(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	u := &websocket.HertzUpgrader{}
-	wsURL := startHandler(t, transports[0], engineSettings{noHijackConnPool: true}, u, func(c *websocket.Conn) {
+	wsURL := wstest.StartHandler(t, wstest.Transports[0], wstest.EngineSettings{NoHijackConnPool: true}, u, func(c *websocket.Conn) {
 		select {
 		case <-release:
 		case <-time.After(30 * time.Second):
@@ -230,10 +231,10 @@ func TestDeadlineWakesBlockedClientCalls(t *testing.T) {
 // passes while another writer holds the connection reports the same
 // timeout shape.
 func TestWriteDeadlinePassedWhileWaiting(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		result := make(chan error, 1)
 		u := &websocket.HertzUpgrader{}
-		wsURL := startHandler(t, tc, engineSettings{noHijackConnPool: true}, u, func(c *websocket.Conn) {
+		wsURL := wstest.StartHandler(t, tc, wstest.EngineSettings{NoHijackConnPool: true}, u, func(c *websocket.Conn) {
 			blocked := make(chan error, 1)
 			go func() { blocked <- writeUntilBlocked(c) }()
 			time.Sleep(300 * time.Millisecond) // the writer is stuck by now

@@ -20,7 +20,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // e2eGuard bounds every wait in these tests so that a broken server fails the
@@ -38,21 +38,6 @@ const e2eGuard = 30 * time.Second
 // Helpers
 // ---------------------------------------------------------------------------
 
-// e2eRecv waits for one value on ch, failing the test if none comes within the
-// e2eGuard.
-func e2eRecv[T any](t testing.TB, ch <-chan T, what string) T {
-	t.Helper()
-	timer := time.NewTimer(e2eGuard)
-	defer timer.Stop()
-	select {
-	case v := <-ch:
-		return v
-	case <-timer.C:
-		t.Fatalf("timed out waiting for %s", what)
-		panic("unreachable")
-	}
-}
-
 // e2eReleaseAtCleanup closes release when the test ends, for handlers that
 // must stay alive until the test has looked at the connection. Call it after
 // starting the server, so that it runs before the server's shutdown.
@@ -60,50 +45,12 @@ func e2eReleaseAtCleanup(t testing.TB, release chan struct{}) {
 	t.Cleanup(func() { close(release) })
 }
 
-// e2eRandomBytes returns n pseudo-random bytes from a fixed seed.
-func e2eRandomBytes(n int, seed int64) []byte {
-	b := make([]byte, n)
-	_, _ = rand.New(rand.NewSource(seed)).Read(b)
-	return b
-}
-
-// e2eRandomText returns exactly n bytes of valid UTF-8 mixing 1- to 4-byte
-// runes, so that fragment boundaries fall inside multi-byte sequences.
-func e2eRandomText(n int, seed int64) []byte {
-	r := rand.New(rand.NewSource(seed))
-	b := make([]byte, 0, n)
-	var tmp [utf8.UTFMax]byte
-	for len(b) < n {
-		var c rune
-		switch r.Intn(4) {
-		case 0:
-			c = rune(0x20 + r.Intn(0x5F))
-		case 1:
-			c = rune(0x80 + r.Intn(0x800-0x80))
-		case 2:
-			c = rune(0x800 + r.Intn(0xD800-0x800)) // below the surrogates
-		default:
-			c = rune(0x10000 + r.Intn(0x110000-0x10000))
-		}
-		size := utf8.EncodeRune(tmp[:], c)
-		if len(b)+size > n {
-			b = append(b, 'a') // pad with ASCII to hit n exactly
-			continue
-		}
-		b = append(b, tmp[:size]...)
-	}
-	if !utf8.Valid(b) || len(b) != n {
-		panic("e2eRandomText produced a bad payload")
-	}
-	return b
-}
-
 // e2ePayload returns the test payload of a message type and size.
 func e2ePayload(mt, n int) []byte {
 	if mt == gorilla.TextMessage {
-		return e2eRandomText(n, int64(n)+1)
+		return wstest.RandomText(n, int64(n)+1)
 	}
-	return e2eRandomBytes(n, int64(n)+2)
+	return wstest.RandomBytes(n, int64(n)+2)
 }
 
 // e2eSameBytes fails the test unless got equals want, naming the first byte
@@ -133,26 +80,12 @@ func e2eTypeName(mt int) string {
 	return fmt.Sprintf("type%d", mt)
 }
 
-// e2eReadMessageEcho echoes every message through ReadMessage/WriteMessage, so
-// a message is reassembled in full before it is written back as one frame.
-func e2eReadMessageEcho(c *websocket.Conn) {
-	for {
-		mt, p, err := c.ReadMessage()
-		if err != nil {
-			return
-		}
-		if err := c.WriteMessage(mt, p); err != nil {
-			return
-		}
-	}
-}
-
 var e2eEchoHandlers = []struct {
 	name    string
 	handler websocket.HertzHandler
 }{
-	{"NextReader-NextWriter", echoHandler},
-	{"ReadMessage-WriteMessage", e2eReadMessageEcho},
+	{"NextReader-NextWriter", wstest.Echo},
+	{"ReadMessage-WriteMessage", wstest.EchoMessages},
 }
 
 // e2eDialGorilla dials with a custom gorilla Dialer and returns the
@@ -316,7 +249,7 @@ func e2eDialRaw(t testing.TB, url string) *e2eRawClient {
 	t.Cleanup(func() { conn.Close() })
 	_ = conn.SetDeadline(time.Now().Add(e2eGuard))
 
-	key := base64.StdEncoding.EncodeToString(e2eRandomBytes(16, time.Now().UnixNano()))
+	key := base64.StdEncoding.EncodeToString(wstest.RandomBytes(16, time.Now().UnixNano()))
 	req := "GET " + path + " HTTP/1.1\r\n" +
 		"Host: " + host + "\r\n" +
 		"Upgrade: websocket\r\n" +
@@ -457,11 +390,11 @@ func TestE2EEcho(t *testing.T) {
 			payloads[mt][n] = e2ePayload(mt, n)
 		}
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, hc := range e2eEchoHandlers {
 			hc := hc
 			t.Run(hc.name, func(t *testing.T) {
-				url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, hc.handler)
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, &websocket.HertzUpgrader{}, hc.handler)
 				c := dialGorilla(t, url, nil)
 				for _, mt := range types {
 					for _, n := range sizes {
@@ -476,7 +409,7 @@ func TestE2EEcho(t *testing.T) {
 							if err != nil {
 								t.Fatalf("ReadMessage: %v", err)
 							}
-							if err := e2eRecv(t, werr, "client write"); err != nil {
+							if err := wstest.Receive(t, werr, "client write"); err != nil {
 								t.Fatalf("WriteMessage: %v", err)
 							}
 							if gotType != mt {
@@ -521,11 +454,11 @@ func TestE2EFragmentedClientWrites(t *testing.T) {
 		{"text split inside runes", gorilla.TextMessage, 100000},
 		{"binary just over one buffer", gorilla.BinaryMessage, clientBuf + 1},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, hc := range e2eEchoHandlers {
 			hc := hc
 			t.Run(hc.name, func(t *testing.T) {
-				url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, hc.handler)
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, &websocket.HertzUpgrader{}, hc.handler)
 				for _, tt := range tests {
 					tt := tt
 					t.Run(tt.name, func(t *testing.T) {
@@ -567,7 +500,7 @@ func TestE2EFragmentedClientWrites(t *testing.T) {
 						if err != nil {
 							t.Fatalf("ReadMessage: %v", err)
 						}
-						if err := e2eRecv(t, werr, "client write"); err != nil {
+						if err := wstest.Receive(t, werr, "client write"); err != nil {
 							t.Fatalf("client NextWriter: %v", err)
 						}
 						if gotType != tt.mt {
@@ -599,7 +532,7 @@ func TestE2EFragmentedServerWrites(t *testing.T) {
 		{"binary with buffer pool", websocket.BinaryMessage, 200000, true},
 		{"text with buffer pool", websocket.TextMessage, 50000, true},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, tt := range tests {
 			tt := tt
 			t.Run(tt.name, func(t *testing.T) {
@@ -610,7 +543,7 @@ func TestE2EFragmentedServerWrites(t *testing.T) {
 					u.WriteBufferPool = &sync.Pool{}
 				}
 				serverErr := make(chan error, 1)
-				url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 					serverErr <- func() error {
 						// Wait for the client's go-ahead, then stream.
 						if _, _, err := c.ReadMessage(); err != nil {
@@ -669,7 +602,7 @@ func TestE2EFragmentedServerWrites(t *testing.T) {
 				if err := c.WriteMessage(gorilla.CloseMessage, gorilla.FormatCloseMessage(1000, "")); err != nil {
 					t.Fatal(err)
 				}
-				if err := e2eRecv(t, serverErr, "server handler"); !websocket.IsCloseError(err, 1000) {
+				if err := wstest.Receive(t, serverErr, "server handler"); !websocket.IsCloseError(err, 1000) {
 					t.Fatalf("server: %v, want close 1000", err)
 				}
 			})
@@ -744,11 +677,11 @@ func TestE2EPingBetweenFragments(t *testing.T) {
 			wantMsg:   "ab",
 		},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, hc := range e2eEchoHandlers {
 			hc := hc
 			t.Run(hc.name, func(t *testing.T) {
-				url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, hc.handler)
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, &websocket.HertzUpgrader{}, hc.handler)
 				for _, tt := range tests {
 					tt := tt
 					t.Run(tt.name, func(t *testing.T) {
@@ -848,13 +781,13 @@ func TestE2EServerPing(t *testing.T) {
 		{"empty payload", true, ""},
 		{"125-byte payload", false, strings.Repeat("z", 125)},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, tt := range tests {
 			tt := tt
 			t.Run(tt.name, func(t *testing.T) {
 				serverPongs := make(chan string, 4)
 				serverErr := make(chan error, 1)
-				url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, func(c *websocket.Conn) {
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, &websocket.HertzUpgrader{}, func(c *websocket.Conn) {
 					c.SetPongHandler(func(appData string) error {
 						serverPongs <- appData
 						return c.WriteMessage(websocket.TextMessage, []byte("got:"+appData))
@@ -883,17 +816,17 @@ func TestE2EServerPing(t *testing.T) {
 					t.Fatalf("got %d %q, want text %q", mt, got, "got:"+tt.payload)
 				}
 				if tt.customClientHandler {
-					if p := e2eRecv(t, clientPings, "client ping handler"); p != tt.payload {
+					if p := wstest.Receive(t, clientPings, "client ping handler"); p != tt.payload {
 						t.Fatalf("client ping handler got %q, want %q", p, tt.payload)
 					}
 				}
-				if p := e2eRecv(t, serverPongs, "server pong handler"); p != tt.payload {
+				if p := wstest.Receive(t, serverPongs, "server pong handler"); p != tt.payload {
 					t.Fatalf("server pong handler got %q, want %q", p, tt.payload)
 				}
 				if err := c.WriteMessage(gorilla.CloseMessage, gorilla.FormatCloseMessage(1000, "")); err != nil {
 					t.Fatal(err)
 				}
-				if err := e2eRecv(t, serverErr, "server handler"); !websocket.IsCloseError(err, 1000) {
+				if err := wstest.Receive(t, serverErr, "server handler"); !websocket.IsCloseError(err, 1000) {
 					t.Fatalf("server: %v, want close 1000", err)
 				}
 				if len(serverPongs) != 0 || len(clientPings) != 0 {
@@ -905,11 +838,11 @@ func TestE2EServerPing(t *testing.T) {
 }
 
 func TestE2EClientPing(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, hc := range e2eEchoHandlers {
 			hc := hc
 			t.Run(hc.name, func(t *testing.T) {
-				url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, hc.handler)
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, &websocket.HertzUpgrader{}, hc.handler)
 				c := dialGorilla(t, url, nil)
 				e2eGuardGorilla(c)
 				var pongs []string
@@ -1044,10 +977,10 @@ func e2eCWIdentify(mt int, p []byte) (g, i int, err error) {
 }
 
 func TestE2EConcurrentWriters(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		serverResult := make(chan string, 1)
 		u := &websocket.HertzUpgrader{WriteBufferSize: 128}
-		url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+		url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 			shared, err := websocket.NewPreparedMessage(websocket.BinaryMessage, e2eCWShared)
 			if err != nil {
 				serverResult <- err.Error()
@@ -1175,7 +1108,7 @@ func TestE2EConcurrentWriters(t *testing.T) {
 			t.Fatal(err)
 		}
 		wantPongs := fmt.Sprintf("pongs=%d", e2eCWGoroutines*((e2eCWMessages+e2eCWPingEvery-1)/e2eCWPingEvery))
-		if got := e2eRecv(t, serverResult, "server result"); got != wantPongs {
+		if got := wstest.Receive(t, serverResult, "server result"); got != wantPongs {
 			t.Fatalf("server: %s, want %s", got, wantPongs)
 		}
 	})
@@ -1197,14 +1130,14 @@ func TestE2ECloseFromClient(t *testing.T) {
 		{"4001 unicode reason", gorilla.FormatCloseMessage(4001, "ünïcødé"), 4001, "ünïcødé", 4001},
 		{"empty close", nil, websocket.CloseNoStatusReceived, "", gorilla.CloseNoStatusReceived},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, tt := range tests {
 			tt := tt
 			t.Run(tt.name, func(t *testing.T) {
 				type result struct{ readErr, writeErr error }
 				results := make(chan result, 1)
 				release := make(chan struct{})
-				url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, func(c *websocket.Conn) {
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, &websocket.HertzUpgrader{}, func(c *websocket.Conn) {
 					_, _, err := c.ReadMessage()
 					werr := c.WriteMessage(websocket.TextMessage, []byte("too late"))
 					results <- result{err, werr}
@@ -1218,7 +1151,7 @@ func TestE2ECloseFromClient(t *testing.T) {
 				if err := c.WriteControl(gorilla.CloseMessage, tt.payload, time.Now().Add(e2eGuard)); err != nil {
 					t.Fatal(err)
 				}
-				r := e2eRecv(t, results, "server read")
+				r := wstest.Receive(t, results, "server read")
 				var ce *websocket.CloseError
 				if !errors.As(r.readErr, &ce) || ce.Code != tt.wantCode || ce.Text != tt.wantText {
 					t.Fatalf("server ReadMessage: %#v, want *CloseError{%d, %q}", r.readErr, tt.wantCode, tt.wantText)
@@ -1238,11 +1171,11 @@ func TestE2ECloseFromClient(t *testing.T) {
 }
 
 func TestE2ECloseFromServer(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		type result struct{ closeErr, writeErr, readErr error }
 		results := make(chan result, 1)
 		release := make(chan struct{})
-		url := startHandler(t, tc, engineSettings{}, &websocket.HertzUpgrader{}, func(c *websocket.Conn) {
+		url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, &websocket.HertzUpgrader{}, func(c *websocket.Conn) {
 			var r result
 			r.closeErr = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "x"), time.Now().Add(e2eGuard))
 			r.writeErr = c.WriteMessage(websocket.TextMessage, []byte("after close"))
@@ -1258,7 +1191,7 @@ func TestE2ECloseFromServer(t *testing.T) {
 		if !errors.As(err, &gce) || gce.Code != 4000 || gce.Text != "x" {
 			t.Fatalf("client ReadMessage: %v, want close 4000 \"x\"", err)
 		}
-		r := e2eRecv(t, results, "server handler")
+		r := wstest.Receive(t, results, "server handler")
 		if r.closeErr != nil {
 			t.Fatalf("server WriteControl(close): %v", r.closeErr)
 		}
@@ -1298,13 +1231,13 @@ func TestE2EReadLimit(t *testing.T) {
 		{"handler removes the limit with 0", 1024, true, 0, []int{5000}, true},
 		{"handler removes the limit with -1", 1024, true, -1, []int{3000, 3000}, true},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, tt := range tests {
 			tt := tt
 			t.Run(tt.name, func(t *testing.T) {
 				serverErr := make(chan error, 1)
 				u := &websocket.HertzUpgrader{ReadLimit: tt.upgraderLimit}
-				url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 					if tt.setLimit {
 						c.SetReadLimit(tt.handlerLimit)
 					}
@@ -1325,7 +1258,7 @@ func TestE2EReadLimit(t *testing.T) {
 				for _, n := range tt.fragments {
 					total += n
 				}
-				want := e2eRandomBytes(total, 3)
+				want := wstest.RandomBytes(total, 3)
 				rest := want
 				for i, n := range tt.fragments {
 					op := frame.OpContinuation
@@ -1345,7 +1278,7 @@ func TestE2EReadLimit(t *testing.T) {
 					if code, _ := c.readClose(); code != 1000 {
 						t.Fatalf("close code %d, want 1000", code)
 					}
-					if err := e2eRecv(t, serverErr, "server"); !websocket.IsCloseError(err, 1000) {
+					if err := wstest.Receive(t, serverErr, "server"); !websocket.IsCloseError(err, 1000) {
 						t.Fatalf("server: %v, want close 1000", err)
 					}
 					return
@@ -1353,7 +1286,7 @@ func TestE2EReadLimit(t *testing.T) {
 				if code, _ := c.readClose(); code != websocket.CloseMessageTooBig {
 					t.Fatalf("close code %d, want 1009", code)
 				}
-				if err := e2eRecv(t, serverErr, "server"); !errors.Is(err, websocket.ErrReadLimit) {
+				if err := wstest.Receive(t, serverErr, "server"); !errors.Is(err, websocket.ErrReadLimit) {
 					t.Fatalf("server ReadMessage: %v, want ErrReadLimit", err)
 				}
 				e2eExpectEOF(t, c.conn)
@@ -1378,13 +1311,13 @@ func TestE2EReadLimitDefault(t *testing.T) {
 		{"negative means no limit", -1, websocket.DefaultReadLimit + 1, true},
 		{"negative means no limit, 1 TiB", -1, 1 << 40, true},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, tt := range tests {
 			tt := tt
 			t.Run(tt.name, func(t *testing.T) {
 				serverErr := make(chan error, 1)
 				u := &websocket.HertzUpgrader{ReadLimit: tt.upgraderLimit}
-				url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 					_, _, err := c.NextReader()
 					if err == nil {
 						err = c.WriteMessage(websocket.TextMessage, []byte("accepted"))
@@ -1394,7 +1327,7 @@ func TestE2EReadLimitDefault(t *testing.T) {
 				c := e2eDialRaw(t, url)
 				c.writeHeader(true, frame.OpBinary, tt.announce)
 				h, p := c.readFrame()
-				err := e2eRecv(t, serverErr, "server")
+				err := wstest.Receive(t, serverErr, "server")
 				if tt.wantOK {
 					if err != nil || h.Opcode != frame.OpText || string(p) != "accepted" {
 						code, reason, _ := frame.ParseClosePayload(p)
@@ -1435,9 +1368,9 @@ type e2eNested struct {
 }
 
 func TestE2EJSON(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		u := &websocket.HertzUpgrader{WriteBufferSize: 256} // large documents span frames
-		url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+		url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 			for {
 				var d e2eDoc
 				err := c.ReadJSON(&d)
@@ -1530,26 +1463,26 @@ func TestE2ESubprotocols(t *testing.T) {
 		{"no overlap drops the application's header", []string{"b"}, "zz", []string{"c"}, ""},
 		{"nil Subprotocols keeps the application's header", nil, "a", []string{"a", "b"}, "a"},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, tt := range tests {
 			tt := tt
 			t.Run(tt.name, func(t *testing.T) {
 				serverProto := make(chan string, 1)
 				u := &websocket.HertzUpgrader{Subprotocols: tt.server}
-				addr := startServer(t, tc, engineSettings{}, func(h *server.Hertz) {
+				addr := wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
 					h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
 						if tt.appHeader != "" {
 							ctx.Response.Header.Set("Sec-WebSocket-Protocol", tt.appHeader)
 						}
 						_ = u.Upgrade(ctx, func(c *websocket.Conn) {
 							serverProto <- c.Subprotocol()
-							echoHandler(c)
+							wstest.Echo(c)
 						})
 					})
 				})
 				c, resp := e2eDialGorilla(t, gorilla.Dialer{Subprotocols: tt.offer}, "ws://"+addr+"/ws", nil)
 				e2eGuardGorilla(c)
-				if got := e2eRecv(t, serverProto, "server subprotocol"); got != tt.want {
+				if got := wstest.Receive(t, serverProto, "server subprotocol"); got != tt.want {
 					t.Fatalf("server Subprotocol() = %q, want %q", got, tt.want)
 				}
 				if got := c.Subprotocol(); got != tt.want {
@@ -1578,13 +1511,13 @@ func TestE2ESubprotocols(t *testing.T) {
 // ---------------------------------------------------------------------------
 
 func TestE2EResponseHeaders(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		u := &websocket.HertzUpgrader{}
-		addr := startServer(t, tc, engineSettings{}, func(h *server.Hertz) {
+		addr := wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
 			h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
 				ctx.Response.Header.Set("Set-Cookie", "k=v")
 				ctx.Response.Header.Set("X-App", "hello")
-				_ = u.Upgrade(ctx, echoHandler)
+				_ = u.Upgrade(ctx, wstest.Echo)
 			})
 		})
 		c, resp := e2eDialGorilla(t, gorilla.Dialer{}, "ws://"+addr+"/ws", nil)

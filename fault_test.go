@@ -1,7 +1,6 @@
 package websocket_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // Fault tests: peers that reset, half-close, stop reading, and a server
@@ -24,13 +24,13 @@ import (
 
 // poolSettings are the two hijack pool settings every fault test runs
 // with.
-var poolSettings = []engineSettings{{noHijackConnPool: false}, {noHijackConnPool: true}}
+var poolSettings = []wstest.EngineSettings{{NoHijackConnPool: false}, {NoHijackConnPool: true}}
 
-func forEachTransportAndPool(t *testing.T, f func(t *testing.T, tc transportCase, es engineSettings)) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+func forEachTransportAndPool(t *testing.T, f func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings)) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, es := range poolSettings {
 			es := es
-			t.Run(fmt.Sprintf("NoHijackConnPool=%v", es.noHijackConnPool), func(t *testing.T) { f(t, tc, es) })
+			t.Run(fmt.Sprintf("NoHijackConnPool=%v", es.NoHijackConnPool), func(t *testing.T) { f(t, tc, es) })
 		}
 	})
 }
@@ -44,9 +44,9 @@ type faultServer struct {
 	readErrs chan error
 }
 
-func startFaultServer(t *testing.T, tc transportCase, es engineSettings) *faultServer {
+func startFaultServer(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) *faultServer {
 	s := &faultServer{u: &websocket.HertzUpgrader{}, messages: make(chan []byte, 16), readErrs: make(chan error, 16)}
-	url := startHandler(t, tc, es, s.u, func(c *websocket.Conn) {
+	url := wstest.StartHandler(t, tc, es, s.u, func(c *websocket.Conn) {
 		for {
 			_, msg, err := c.ReadMessage()
 			if err != nil {
@@ -59,9 +59,9 @@ func startFaultServer(t *testing.T, tc transportCase, es engineSettings) *faultS
 	s.addr = url[len("ws://") : len(url)-len("/ws")]
 	// Start the goroutines that live as long as the process before a
 	// test takes its baseline.
-	rc := rwDial(t, s.addr)
-	rc.handshake("/ws")
-	rc.c.Close()
+	rc := wstest.DialRaw(t, s.addr)
+	rc.Handshake("/ws")
+	rc.NetConn.Close()
 	<-s.readErrs
 	return s
 }
@@ -95,26 +95,26 @@ func expectNoConnections(t *testing.T, u *websocket.HertzUpgrader) {
 // closed without a close frame), nothing is left running, and the server
 // serves the next client.
 func TestFaultPeerResetMidFrame(t *testing.T) {
-	forEachTransportAndPool(t, func(t *testing.T, tc transportCase, es engineSettings) {
+	forEachTransportAndPool(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		s := startFaultServer(t, tc, es)
 		base := goleak.IgnoreCurrent()
-		rc := rwDial(t, s.addr)
-		rc.handshake("/ws")
-		rc.write(rwMasked(true, frame.OpBinary, make([]byte, 1000))[:100])
+		rc := wstest.DialRaw(t, s.addr)
+		rc.Handshake("/ws")
+		rc.Write(wstest.Masked(true, frame.OpBinary, make([]byte, 1000))[:100])
 		// Make sure the server is inside the frame before the reset.
 		time.Sleep(50 * time.Millisecond)
-		if err := rc.c.(*net.TCPConn).SetLinger(0); err != nil {
+		if err := rc.NetConn.(*net.TCPConn).SetLinger(0); err != nil {
 			t.Fatal(err)
 		}
-		rc.c.Close() // SO_LINGER 0: RST instead of FIN
+		rc.NetConn.Close() // SO_LINGER 0: RST instead of FIN
 		if err := s.readErr(t); !websocket.IsCloseError(err, websocket.CloseAbnormalClosure) {
 			t.Fatalf("read error %v (%T), want close 1006", err, err)
 		}
 		expectNoConnections(t, s.u)
 		expectNoNewGoroutines(t, base)
-		rc2 := rwDial(t, s.addr)
-		rc2.handshake("/ws")
-		rc2.write(rwMasked(true, frame.OpText, []byte("next")))
+		rc2 := wstest.DialRaw(t, s.addr)
+		rc2.Handshake("/ws")
+		rc2.Write(wstest.Masked(true, frame.OpText, []byte("next")))
 		if got := string(<-s.messages); got != "next" {
 			t.Fatalf("next client's message %q", got)
 		}
@@ -125,22 +125,22 @@ func TestFaultPeerResetMidFrame(t *testing.T) {
 // so in the middle of a frame: the message is delivered, then the read
 // ends with close 1006 (RFC 6455 §7.1.5, no close frame was received).
 func TestFaultPeerHalfCloses(t *testing.T) {
-	forEachTransportAndPool(t, func(t *testing.T, tc transportCase, es engineSettings) {
+	forEachTransportAndPool(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		s := startFaultServer(t, tc, es)
 		for _, tt := range []struct {
 			name  string
 			after []byte // sent after the whole message, before the FIN
 		}{
 			{"between frames", nil},
-			{"mid-frame", rwMasked(true, frame.OpText, []byte("never finished"))[:9]},
+			{"mid-frame", wstest.Masked(true, frame.OpText, []byte("never finished"))[:9]},
 		} {
 			tt := tt
 			t.Run(tt.name, func(t *testing.T) {
 				base := goleak.IgnoreCurrent()
-				rc := rwDial(t, s.addr)
-				rc.handshake("/ws")
-				rc.write(rwConcat(rwMasked(true, frame.OpText, []byte("last words")), tt.after))
-				rc.closeWrite()
+				rc := wstest.DialRaw(t, s.addr)
+				rc.Handshake("/ws")
+				rc.Write(rwConcat(wstest.Masked(true, frame.OpText, []byte("last words")), tt.after))
+				rc.CloseWrite()
 				select {
 				case msg := <-s.messages:
 					if string(msg) != "last words" {
@@ -152,8 +152,8 @@ func TestFaultPeerHalfCloses(t *testing.T) {
 				if err := s.readErr(t); !websocket.IsCloseError(err, websocket.CloseAbnormalClosure) {
 					t.Fatalf("read error %v, want close 1006", err)
 				}
-				rc.expectClosed()
-				rc.c.Close()
+				rc.ExpectClosed()
+				rc.NetConn.Close()
 				expectNoConnections(t, s.u)
 				expectNoNewGoroutines(t, base)
 			})
@@ -167,7 +167,7 @@ func TestFaultPeerHalfCloses(t *testing.T) {
 // left blocked.
 func TestFaultPeerStopsReading(t *testing.T) {
 	const deadline = 200 * time.Millisecond
-	forEachTransportAndPool(t, func(t *testing.T, tc transportCase, es engineSettings) {
+	forEachTransportAndPool(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		type result struct {
 			err     error
 			writes  int
@@ -191,7 +191,7 @@ func TestFaultPeerStopsReading(t *testing.T) {
 			results <- result{writes: 100000}
 		}
 		warmed := make(chan struct{})
-		addr := startServer(t, tc, es, func(h *server.Hertz) {
+		addr := wstest.StartServer(t, tc, es, nil, func(h *server.Hertz) {
 			h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) { _ = u.Upgrade(ctx, writer) })
 			h.GET("/warm", func(_ context.Context, ctx *app.RequestContext) {
 				_ = u.Upgrade(ctx, func(c *websocket.Conn) {
@@ -201,18 +201,18 @@ func TestFaultPeerStopsReading(t *testing.T) {
 			})
 		})
 		// Start the goroutines that live as long as the process first.
-		warm := rwDial(t, addr)
-		warm.handshake("/warm")
-		warm.c.Close()
+		warm := wstest.DialRaw(t, addr)
+		warm.Handshake("/warm")
+		warm.NetConn.Close()
 		<-warmed
 		expectNoConnections(t, u)
 
 		base := goleak.IgnoreCurrent()
-		rc := rwDial(t, addr)
-		if err := rc.c.(*net.TCPConn).SetReadBuffer(4096); err != nil {
+		rc := wstest.DialRaw(t, addr)
+		if err := rc.NetConn.(*net.TCPConn).SetReadBuffer(4096); err != nil {
 			t.Fatal(err)
 		}
-		rc.handshake("/ws") // and never read again
+		rc.Handshake("/ws") // and never read again
 		var r result
 		select {
 		case r = <-results:
@@ -231,7 +231,7 @@ func TestFaultPeerStopsReading(t *testing.T) {
 		}
 		t.Logf("%d writes of 64 KiB, then %v after %v", r.writes, r.err, r.blocked)
 		expectNoConnections(t, u)
-		rc.c.Close()
+		rc.NetConn.Close()
 		expectNoNewGoroutines(t, base)
 	})
 }
@@ -241,11 +241,11 @@ func TestFaultPeerStopsReading(t *testing.T) {
 // called, every handler returns, and the upgrader counts none left.
 func TestFaultShutdownWithThousandConnections(t *testing.T) {
 	const conns = 1000
-	forEachTransportAndPool(t, func(t *testing.T, tc transportCase, es engineSettings) {
+	forEachTransportAndPool(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		u := &websocket.HertzUpgrader{}
 		var handlers sync.WaitGroup
 		var h *server.Hertz
-		addr := startServer(t, tc, es, func(s *server.Hertz) {
+		addr := wstest.StartServer(t, tc, es, nil, func(s *server.Hertz) {
 			h = s
 			s.OnShutdown = append(s.OnShutdown, u.Shutdown)
 			s.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
@@ -262,7 +262,7 @@ func TestFaultShutdownWithThousandConnections(t *testing.T) {
 				}
 			})
 		})
-		clients := make([]*rwConn, conns)
+		clients := make([]*wstest.RawConn, conns)
 		dialErrs := make(chan error, conns)
 		var dialing sync.WaitGroup
 		const workers = 16
@@ -272,7 +272,10 @@ func TestFaultShutdownWithThousandConnections(t *testing.T) {
 			go func() {
 				defer dialing.Done()
 				for i := w; i < conns; i += workers {
-					rc, err := rwTryUpgrade(t, addr)
+					rc, err := wstest.TryDialRaw(t, addr)
+					if err == nil {
+						_, err = rc.TryHandshake("/ws")
+					}
 					if err != nil {
 						dialErrs <- err
 						return
@@ -302,18 +305,18 @@ func TestFaultShutdownWithThousandConnections(t *testing.T) {
 		for _, rc := range clients {
 			rc := rc
 			go func() {
-				_ = rc.c.SetReadDeadline(time.Now().Add(10 * time.Second))
-				f, err := rc.tryReadFrame()
+				_ = rc.NetConn.SetReadDeadline(time.Now().Add(10 * time.Second))
+				f, err := rc.TryReadFrame()
 				switch {
 				case err != nil:
 					codes <- got{err: err}
-				case f.h.Opcode != frame.OpClose:
-					codes <- got{err: fmt.Errorf("%v frame before the close", f.h.Opcode)}
+				case f.Header.Opcode != frame.OpClose:
+					codes <- got{err: fmt.Errorf("%v frame before the close", f.Header.Opcode)}
 				default:
-					code, _, err := frame.ParseClosePayload(f.payload)
+					code, _, err := frame.ParseClosePayload(f.Payload)
 					codes <- got{code: int(code), err: err, at: time.Now()}
 					// Answer as a well-behaved client does.
-					_ = rc.tryWrite(rwMasked(true, frame.OpClose, rwClosePayload(uint16(code), "")))
+					_ = rc.TryWrite(wstest.Masked(true, frame.OpClose, rwClosePayload(uint16(code), "")))
 				}
 			}()
 		}
@@ -350,27 +353,4 @@ func TestFaultShutdownWithThousandConnections(t *testing.T) {
 			t.Fatalf("Connections() = %d after Shutdown", n)
 		}
 	})
-}
-
-// rwTryUpgrade dials addr and completes a valid handshake on /ws, and
-// reports failure as an error, for use from goroutines other than the
-// test's.
-func rwTryUpgrade(t testing.TB, addr string) (*rwConn, error) {
-	c, err := net.DialTimeout("tcp", addr, rwIOTimeout)
-	if err != nil {
-		return nil, err
-	}
-	t.Cleanup(func() { c.Close() })
-	rc := &rwConn{t: t, addr: addr, c: c, br: bufio.NewReader(c)}
-	if err := rc.tryWrite(rwRequest("GET", addr, "/ws", rwUpgradeLines())); err != nil {
-		return nil, err
-	}
-	resp, err := rc.tryReadResponse()
-	if err != nil {
-		return nil, err
-	}
-	if resp.status != 101 {
-		return nil, fmt.Errorf("status %d", resp.status)
-	}
-	return rc, nil
 }

@@ -16,6 +16,7 @@ import (
 	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // The tests in this file hold this package to gorilla/websocket's behaviour
@@ -94,7 +95,7 @@ func gaAfterClose(c *websocket.Conn, wantCode int) error {
 // gorilla's ("websocket: invalid control frame"), and the connection goes
 // on; a close sent this way is the close sent.
 func TestGorillaControlNextWriter(t *testing.T) {
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		for _, compress := range []bool{false, true} {
 			compress := compress
 			t.Run(fmt.Sprintf("compress=%v", compress), func(t *testing.T) {
@@ -215,7 +216,7 @@ func TestGorillaPreparedControl(t *testing.T) {
 		prepare(websocket.CloseMessage, string(websocket.FormatCloseMessage(4001, "bye"))),
 		prepare(websocket.TextMessage, "t3"),
 	}
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		for _, compress := range []bool{false, true} {
 			compress := compress
 			t.Run(fmt.Sprintf("compress=%v", compress), func(t *testing.T) {
@@ -255,7 +256,7 @@ func TestGorillaPreparedControl(t *testing.T) {
 // the server's handlers see them, and the client's prepared close is its
 // close sent.
 func TestGorillaControlFromClient(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		var log gaControlLog
 		s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
 			c.SetPingHandler(func(d string) error { return log.add("ping", d) })
@@ -507,7 +508,7 @@ func gaDecodeResult(v interface{}, err error) gaJSONResult {
 // package-level function), and so does this package's client.
 func TestGorillaReadJSON(t *testing.T) {
 	cases := gaJSONCases
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		serverGot := make([]gaJSONResult, len(cases))
 		s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
 			for i, cs := range cases {
@@ -587,7 +588,7 @@ func TestGorillaReadJSON(t *testing.T) {
 // TestGorillaReadJSONUnit checks decoding errors without a network: each
 // case's error must say what is wrong and, for malformed input, where.
 func TestGorillaReadJSONUnit(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
 			for _, cs := range gaJSONCases {
 				if cs.kind != "syntax" {
@@ -628,7 +629,7 @@ func (gaFailingMarshaler) MarshalJSON() ([]byte, error) { return nil, errors.New
 // return encoding/json's error types. Unlike gorilla's, which has opened a
 // message by then, they send nothing.
 func TestGorillaWriteJSON(t *testing.T) {
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		doc := map[string]interface{}{"name": "<gopher> & co", "n": 3, "list": []int{1, 2}}
 		s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
 			var me *json.MarshalerError
@@ -669,7 +670,7 @@ func TestGorillaJoinMessages(t *testing.T) {
 			for _, m := range msgs {
 				want.WriteString(m + term)
 			}
-			forEachTransport(t, func(t *testing.T, tc transportCase) {
+			wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 				for _, bufSize := range []int{1, 3, 64 << 10} {
 					bufSize := bufSize
 					t.Run(fmt.Sprint(bufSize), func(t *testing.T) {
@@ -734,7 +735,7 @@ func TestGorillaJoinMessages(t *testing.T) {
 // does, and the connection goes on; it used to hand the transport a
 // deadline in the past, whose failed write ended every later write.
 func TestGorillaWriteControlPastDeadline(t *testing.T) {
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
 			err := c.WriteControl(websocket.PingMessage, []byte("late"), time.Now().Add(-time.Second))
 			var ne net.Error
@@ -759,7 +760,7 @@ func TestGorillaWriteControlPastDeadline(t *testing.T) {
 	})
 	// gorilla's, for comparison: a timeout too.
 	err := func() error {
-		s := wlServe(t, transports[0], nil, func(c *websocket.Conn) error { return nil })
+		s := wlServe(t, wstest.Transports[0], nil, func(c *websocket.Conn) error { return nil })
 		g := dialGorilla(t, s.url, nil)
 		return g.WriteControl(gorilla.PingMessage, nil, time.Now().Add(-time.Second))
 	}()

@@ -16,6 +16,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/common/config"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // rwHandshakeServer is a Hertz server with several upgrade routes and a plain
@@ -45,12 +46,12 @@ func rwErrorBody(status int) string { return fmt.Sprintf("custom error %d", stat
 //   - /ws-err (GET and POST): an Error callback that records its arguments
 //     and writes rwErrorBody;
 //   - /ping: "pong".
-func rwStartHandshakeServer(t *testing.T, tc transportCase, extra ...config.Option) *rwHandshakeServer {
+func rwStartHandshakeServer(t *testing.T, tc wstest.Transport, extra ...config.Option) *rwHandshakeServer {
 	s := &rwHandshakeServer{}
 	counted := func(n *atomic.Int32) websocket.HertzHandler {
 		return func(c *websocket.Conn) {
 			n.Add(1)
-			echoHandler(c)
+			wstest.Echo(c)
 		}
 	}
 	route := func(u *websocket.HertzUpgrader, h websocket.HertzHandler) app.HandlerFunc {
@@ -65,7 +66,7 @@ func rwStartHandshakeServer(t *testing.T, tc transportCase, extra ...config.Opti
 		s.mu.Unlock()
 		ctx.Data(status, "text/plain; charset=utf-8", []byte(rwErrorBody(status)))
 	}}
-	s.addr = rwStartServer(t, tc, extra, func(h *server.Hertz) {
+	s.addr = wstest.StartServer(t, tc, wstest.EngineSettings{}, extra, func(h *server.Hertz) {
 		h.GET("/ws", route(def, counted(&s.calls)))
 		h.POST("/ws", route(def, counted(&s.calls)))
 		h.GET("/ws-deny", route(deny, counted(&s.denyCalls)))
@@ -80,7 +81,7 @@ func rwStartHandshakeServer(t *testing.T, tc transportCase, extra ...config.Opti
 // named in del, followed by add.
 func rwLines(del []string, add ...string) []string {
 	var lines []string
-	for _, l := range rwUpgradeLines() {
+	for _, l := range wstest.UpgradeLines() {
 		name := l[:strings.IndexByte(l, ':')]
 		keep := true
 		for _, d := range del {
@@ -99,12 +100,12 @@ func rwB64(n int) string { return base64.StdEncoding.EncodeToString(make([]byte,
 
 // expectStillHTTP checks that the connection was not hijacked: it still
 // serves an ordinary HTTP request.
-func (rc *rwConn) expectStillHTTP() {
-	rc.t.Helper()
-	rc.write(rwRequest("GET", rc.addr, "/ping", nil))
-	resp := rc.readResponse()
-	if resp.status != 200 || string(resp.body) != "pong" {
-		rc.t.Fatalf("GET /ping on the same connection: status %d body %q", resp.status, resp.body)
+func expectStillHTTP(t testing.TB, rc *wstest.RawConn) {
+	t.Helper()
+	rc.Write(wstest.Request("GET", rc.Addr, "/ping", nil))
+	resp := rc.ReadResponse()
+	if resp.Status != 200 || string(resp.Body) != "pong" {
+		t.Fatalf("GET /ping on the same connection: status %d body %q", resp.Status, resp.Body)
 	}
 }
 
@@ -180,7 +181,7 @@ func TestHandshakeRequests(t *testing.T) {
 			lines:      func(string) []string { return rwLines(nil) },
 			wantStatus: 403},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		s := rwStartHandshakeServer(t, tc)
 		for _, tt := range tests {
 			tt := tt
@@ -193,32 +194,32 @@ func TestHandshakeRequests(t *testing.T) {
 					path = "/ws"
 				}
 				before := s.handlerCalls()
-				rc := rwDial(t, s.addr)
-				rc.write(rwRequest(method, s.addr, path, tt.lines(s.addr)))
-				resp := rc.readResponse()
-				if resp.status != tt.wantStatus {
-					t.Fatalf("status %d, want %d (body %q)", resp.status, tt.wantStatus, resp.body)
+				rc := wstest.DialRaw(t, s.addr)
+				rc.Write(wstest.Request(method, s.addr, path, tt.lines(s.addr)))
+				resp := rc.ReadResponse()
+				if resp.Status != tt.wantStatus {
+					t.Fatalf("status %d, want %d (body %q)", resp.Status, tt.wantStatus, resp.Body)
 				}
 				for k, v := range tt.wantHeader {
-					if got := resp.header.Values(k); len(got) != 1 || got[0] != v {
+					if got := resp.Header.Values(k); len(got) != 1 || got[0] != v {
 						t.Errorf("header %s = %q, want [%q]", k, got, v)
 					}
 				}
 				if tt.wantStatus == 101 {
-					if got := resp.header.Get("Sec-WebSocket-Accept"); got != rwAcceptFor(tt.lines(s.addr)) {
+					if got := resp.Header.Get("Sec-WebSocket-Accept"); got != rwAcceptFor(tt.lines(s.addr)) {
 						t.Errorf("Sec-WebSocket-Accept %q", got)
 					}
-					rc.echo("handler runs")
+					rc.Echo("handler runs")
 					if got := s.handlerCalls(); got != before+1 {
 						t.Fatalf("handler ran %d times, want 1", got-before)
 					}
 					return
 				}
-				if len(resp.body) == 0 {
+				if len(resp.Body) == 0 {
 					t.Errorf("error response without a body")
 				}
 				// Not hijacked: the connection is still an HTTP connection.
-				rc.expectStillHTTP()
+				expectStillHTTP(t, rc)
 				if got := s.handlerCalls(); got != before {
 					t.Fatalf("handler ran %d times after a refused handshake", got-before)
 				}
@@ -233,10 +234,10 @@ func rwAcceptFor(lines []string) string {
 	for _, l := range lines {
 		if strings.HasPrefix(strings.ToLower(l), "sec-websocket-key:") {
 			k := strings.TrimSpace(l[len("sec-websocket-key:"):])
-			if k == rwSampleKey {
-				return rwSampleAccept
+			if k == wstest.SampleKey {
+				return wstest.SampleAccept
 			}
-			return rwAcceptKey(k)
+			return wstest.AcceptKey(k)
 		}
 	}
 	return ""
@@ -258,7 +259,7 @@ func TestHandshakeErrorCallback(t *testing.T) {
 		{"bad key", "GET", rwLines([]string{"Sec-WebSocket-Key"}, "Sec-WebSocket-Key: "+rwB64(15)), 400, nil},
 		{"origin", "GET", rwLines(nil, "Origin: http://evil.example"), 403, nil},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		s := rwStartHandshakeServer(t, tc)
 		for _, tt := range tests {
 			tt := tt
@@ -266,17 +267,17 @@ func TestHandshakeErrorCallback(t *testing.T) {
 				s.mu.Lock()
 				s.errStatus, s.errReason = nil, nil
 				s.mu.Unlock()
-				rc := rwDial(t, s.addr)
-				rc.write(rwRequest(tt.method, s.addr, "/ws-err", tt.lines))
-				resp := rc.readResponse()
-				if resp.status != tt.wantStatus {
-					t.Fatalf("status %d, want %d", resp.status, tt.wantStatus)
+				rc := wstest.DialRaw(t, s.addr)
+				rc.Write(wstest.Request(tt.method, s.addr, "/ws-err", tt.lines))
+				resp := rc.ReadResponse()
+				if resp.Status != tt.wantStatus {
+					t.Fatalf("status %d, want %d", resp.Status, tt.wantStatus)
 				}
-				if string(resp.body) != rwErrorBody(tt.wantStatus) {
-					t.Fatalf("body %q, want the Error callback's %q", resp.body, rwErrorBody(tt.wantStatus))
+				if string(resp.Body) != rwErrorBody(tt.wantStatus) {
+					t.Fatalf("body %q, want the Error callback's %q", resp.Body, rwErrorBody(tt.wantStatus))
 				}
 				for k, v := range tt.wantHeader {
-					if got := resp.header.Values(k); len(got) != 1 || got[0] != v {
+					if got := resp.Header.Values(k); len(got) != 1 || got[0] != v {
 						t.Errorf("header %s = %q, want [%q]", k, got, v)
 					}
 				}
@@ -296,7 +297,7 @@ func TestHandshakeErrorCallback(t *testing.T) {
 				if reasons[0].Error() == "" {
 					t.Fatal("reason with an empty message")
 				}
-				rc.expectStillHTTP()
+				expectStillHTTP(t, rc)
 				if got := s.errCalls.Load(); got != 0 {
 					t.Fatalf("handler ran %d times", got)
 				}
@@ -308,30 +309,30 @@ func TestHandshakeErrorCallback(t *testing.T) {
 // TestHandshakeSuccess checks the 101 response to the sample request of
 // RFC 6455 §1.3, header by header.
 func TestHandshakeSuccess(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		s := rwStartHandshakeServer(t, tc)
-		rc := rwDial(t, s.addr)
-		rc.write(rwRequest("GET", s.addr, "/ws", rwUpgradeLines()))
-		resp := rc.readResponse()
-		if resp.status != 101 {
-			t.Fatalf("status %d, want 101", resp.status)
+		rc := wstest.DialRaw(t, s.addr)
+		rc.Write(wstest.Request("GET", s.addr, "/ws", wstest.UpgradeLines()))
+		resp := rc.ReadResponse()
+		if resp.Status != 101 {
+			t.Fatalf("status %d, want 101", resp.Status)
 		}
 		want := map[string]string{
-			"Sec-WebSocket-Accept": rwSampleAccept,
+			"Sec-WebSocket-Accept": wstest.SampleAccept,
 			"Upgrade":              "websocket",
 			"Connection":           "Upgrade",
 		}
 		for k, v := range want {
-			if got := resp.header.Values(k); len(got) != 1 || got[0] != v {
+			if got := resp.Header.Values(k); len(got) != 1 || got[0] != v {
 				t.Errorf("header %s = %q, want [%q]", k, got, v)
 			}
 		}
 		for _, k := range []string{"Content-Length", "Content-Type", "Transfer-Encoding", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions"} {
-			if got := resp.header.Values(k); len(got) != 0 {
+			if got := resp.Header.Values(k); len(got) != 0 {
 				t.Errorf("101 response carries %s: %q", k, got)
 			}
 		}
-		rc.echo("after the handshake")
+		rc.Echo("after the handshake")
 		if got := s.calls.Load(); got != 1 {
 			t.Fatalf("handler ran %d times, want 1", got)
 		}
@@ -343,22 +344,22 @@ func TestHandshakeSuccess(t *testing.T) {
 // upgraded: a WebSocket idle for longer than both still reads and writes.
 func TestHandshakeDeadlinesCleared(t *testing.T) {
 	const readTimeout = 200 * time.Millisecond
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		u := &websocket.HertzUpgrader{HandshakeTimeout: 100 * time.Millisecond}
 		var calls atomic.Int32
-		addr := rwStartServer(t, tc, []config.Option{server.WithReadTimeout(readTimeout)}, func(h *server.Hertz) {
+		addr := wstest.StartServer(t, tc, wstest.EngineSettings{}, []config.Option{server.WithReadTimeout(readTimeout)}, func(h *server.Hertz) {
 			h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
 				_ = u.Upgrade(ctx, func(c *websocket.Conn) {
 					calls.Add(1)
-					echoHandler(c)
+					wstest.Echo(c)
 				})
 			})
 		})
-		rc := rwDial(t, addr)
-		rc.handshake("/ws")
+		rc := wstest.DialRaw(t, addr)
+		rc.Handshake("/ws")
 		for i := 0; i < 2; i++ {
 			time.Sleep(2*readTimeout + 100*time.Millisecond)
-			rc.echo(fmt.Sprintf("still alive %d", i))
+			rc.Echo(fmt.Sprintf("still alive %d", i))
 		}
 		if got := calls.Load(); got != 1 {
 			t.Fatalf("handler ran %d times, want 1", got)

@@ -13,6 +13,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/common/config"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // testHandshakeTimeout is the WithHandshakeReadTimeout of the servers below:
@@ -21,33 +22,12 @@ const testHandshakeTimeout = 300 * time.Millisecond
 
 // startTimeoutServer serves echo on /ws and "pong" on /ping behind
 // WithHandshakeReadTimeout(testHandshakeTimeout).
-func startTimeoutServer(t *testing.T, tc transportCase) string {
+func startTimeoutServer(t *testing.T, tc wstest.Transport) string {
 	u := &websocket.HertzUpgrader{}
-	return rwStartServer(t, tc, []config.Option{websocket.WithHandshakeReadTimeout(testHandshakeTimeout)}, func(h *server.Hertz) {
-		h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) { _ = u.Upgrade(ctx, echoHandler) })
+	return wstest.StartServer(t, tc, wstest.EngineSettings{}, []config.Option{websocket.WithHandshakeReadTimeout(testHandshakeTimeout)}, func(h *server.Hertz) {
+		h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) { _ = u.Upgrade(ctx, wstest.Echo) })
 		h.GET("/ping", func(_ context.Context, ctx *app.RequestContext) { ctx.String(200, "pong") })
 	})
-}
-
-// readUntilClosed reads everything the server sends until it closes the
-// connection, and fails if it is still open after rwIOTimeout.
-func (rc *rwConn) readUntilClosed() []byte {
-	rc.t.Helper()
-	rc.setReadDeadline()
-	var got []byte
-	buf := make([]byte, 512)
-	for i := 0; i < 100; i++ {
-		n, err := rc.br.Read(buf)
-		got = append(got, buf[:n]...)
-		if err != nil {
-			if !rwIsClosed(err) {
-				rc.t.Fatalf("connection not closed by the server: %v (read %q)", err, got)
-			}
-			return got
-		}
-	}
-	rc.t.Fatalf("server sent more than 100 reads' worth: %q", got)
-	return nil
 }
 
 // A client that does not deliver its first request within the handshake
@@ -70,20 +50,20 @@ func TestHandshakeReadTimeoutDropsSlowClients(t *testing.T) {
 		{name: "slowloris: one header byte every 50 ms", send: []byte("GET /ws HTTP/1.1\r\nHost: x\r\nX-Slow: "), trickle: true, netpoll: 400, standard: http.StatusRequestTimeout},
 		{name: "body shorter than Content-Length", send: []byte("GET /ping HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"), netpoll: 400, standard: http.StatusRequestTimeout},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		addr := startTimeoutServer(t, tc)
 		for _, r := range rows {
 			r := r
 			t.Run(r.name, func(t *testing.T) {
 				t.Parallel()
 				want := r.netpoll
-				if tc.name == "standard" {
+				if tc.Name == "standard" {
 					want = r.standard
 				}
-				rc := rwDial(t, addr)
+				rc := wstest.DialRaw(t, addr)
 				start := time.Now()
 				if len(r.send) > 0 {
-					rc.write(r.send)
+					rc.Write(r.send)
 				}
 				stop := make(chan struct{})
 				defer close(stop)
@@ -95,13 +75,13 @@ func TestHandshakeReadTimeoutDropsSlowClients(t *testing.T) {
 								return
 							case <-time.After(50 * time.Millisecond):
 							}
-							if rc.tryWrite([]byte("a")) != nil {
+							if rc.TryWrite([]byte("a")) != nil {
 								return
 							}
 						}
 					}()
 				}
-				got := rc.readUntilClosed()
+				got := rc.ReadUntilClosed()
 				elapsed := time.Since(start)
 				if elapsed < testHandshakeTimeout-50*time.Millisecond {
 					t.Fatalf("dropped after %v, before the %v timeout (read %q)", elapsed, testHandshakeTimeout, got)
@@ -133,28 +113,28 @@ func TestHandshakeReadTimeoutDropsSlowClients(t *testing.T) {
 // then stays open while idle for longer than the timeout, and a keep-alive
 // HTTP connection serves a second request after it.
 func TestHandshakeReadTimeoutSparesPromptClients(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		addr := startTimeoutServer(t, tc)
 		t.Run("request in pieces, then idle WebSocket", func(t *testing.T) {
-			rc := rwDial(t, addr)
-			req := rwRequest("GET", addr, "/ws", rwUpgradeLines())
+			rc := wstest.DialRaw(t, addr)
+			req := wstest.Request("GET", addr, "/ws", wstest.UpgradeLines())
 			third := len(req) / 3
 			for _, part := range [][]byte{req[:third], req[third : 2*third], req[2*third:]} {
-				rc.write(part)
+				rc.Write(part)
 				time.Sleep(testHandshakeTimeout / 6)
 			}
-			resp := rc.readResponse()
-			if resp.status != 101 {
-				t.Fatalf("status %d, want 101", resp.status)
+			resp := rc.ReadResponse()
+			if resp.Status != 101 {
+				t.Fatalf("status %d, want 101", resp.Status)
 			}
 			time.Sleep(2 * testHandshakeTimeout)
-			rc.echo("still open after an idle spell")
+			rc.Echo("still open after an idle spell")
 		})
 		t.Run("keep-alive HTTP connection", func(t *testing.T) {
-			rc := rwDial(t, addr)
-			rc.expectStillHTTP()
+			rc := wstest.DialRaw(t, addr)
+			expectStillHTTP(t, rc)
 			time.Sleep(2 * testHandshakeTimeout)
-			rc.expectStillHTTP()
+			expectStillHTTP(t, rc)
 		})
 	})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // Peers that announce more than they send, trickle, stop reading or go
@@ -24,20 +25,20 @@ import (
 
 // hostileServe serves handler with upgrader u on tc and returns the
 // address, for the raw client.
-func hostileServe(t *testing.T, tc transportCase, u *websocket.HertzUpgrader, handler websocket.HertzHandler) string {
+func hostileServe(t *testing.T, tc wstest.Transport, u *websocket.HertzUpgrader, handler websocket.HertzHandler) string {
 	t.Helper()
-	return strings.TrimSuffix(strings.TrimPrefix(startHandler(t, tc, engineSettings{}, u, handler), "ws://"), "/ws")
+	return strings.TrimSuffix(strings.TrimPrefix(wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, handler), "ws://"), "/ws")
 }
 
 // announce sends the header of a masked binary frame announcing size bytes
 // and the first len(payload) bytes of its payload.
-func (rc *rwConn) announce(fin bool, op frame.Opcode, size int64, payload []byte) {
-	rc.t.Helper()
-	h := frame.Header{Fin: fin, Opcode: op, Masked: true, Mask: rwMask, PayloadLen: size}
+func announce(t testing.TB, rc *wstest.RawConn, fin bool, op frame.Opcode, size int64, payload []byte) {
+	t.Helper()
+	h := frame.Header{Fin: fin, Opcode: op, Masked: true, Mask: wstest.Mask, PayloadLen: size}
 	b := frame.AppendHeader(nil, h)
 	b = append(b, payload...)
-	frame.Mask(rwMask, 0, b[len(b)-len(payload):])
-	rc.write(b)
+	frame.Mask(wstest.Mask, 0, b[len(b)-len(payload):])
+	rc.Write(b)
 }
 
 // liveHeap returns the Go heap in use after a collection.
@@ -90,7 +91,7 @@ func (he *handlerErrors) wait(t *testing.T, within time.Duration) []error {
 // server hold the receive allowance at most, not the announced size.
 func TestAnnouncedLengthHoldsOnlyWhatArrived(t *testing.T) {
 	const conns = 100
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		var reading sync.WaitGroup
 		reading.Add(conns)
 		u := &websocket.HertzUpgrader{}
@@ -99,15 +100,15 @@ func TestAnnouncedLengthHoldsOnlyWhatArrived(t *testing.T) {
 			_, _, _ = c.ReadMessage()
 		})
 		// The connections and their handlers, before any message.
-		clients := make([]*rwConn, conns)
+		clients := make([]*wstest.RawConn, conns)
 		for i := range clients {
-			clients[i] = rwDial(t, addr)
-			clients[i].handshake("/ws")
+			clients[i] = wstest.DialRaw(t, addr)
+			clients[i].Handshake("/ws")
 		}
 		reading.Wait()
 		before := liveHeap()
 		for _, rc := range clients {
-			rc.announce(true, frame.OpBinary, websocket.DefaultReadLimit-1, []byte{'x'})
+			announce(t, rc, true, frame.OpBinary, websocket.DefaultReadLimit-1, []byte{'x'})
 		}
 		// Let every server goroutine take the byte and wait for more.
 		time.Sleep(300 * time.Millisecond)
@@ -125,7 +126,7 @@ func TestAnnouncedLengthHoldsOnlyWhatArrived(t *testing.T) {
 // its reader gets ErrMessageTimeout; idle time between messages does not
 // count.
 func TestMessageTimeoutEndsTrickledMessage(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		errs := newHandlerErrors(1)
 		u := &websocket.HertzUpgrader{MessageTimeout: 600 * time.Millisecond}
 		addr := hostileServe(t, tc, u, func(c *websocket.Conn) {
@@ -141,29 +142,29 @@ func TestMessageTimeoutEndsTrickledMessage(t *testing.T) {
 				}
 			}
 		})
-		rc := rwDial(t, addr)
-		rc.handshake("/ws")
+		rc := wstest.DialRaw(t, addr)
+		rc.Handshake("/ws")
 		// Idle for longer than the timeout, then a whole message: fine.
 		time.Sleep(800 * time.Millisecond)
-		rc.echo("after a quiet spell")
+		rc.Echo("after a quiet spell")
 
 		start := time.Now()
 		payload := []byte("trickled")
 		masked := append([]byte(nil), payload...)
-		frame.Mask(rwMask, 0, masked)
-		rc.announce(true, frame.OpText, int64(len(payload)), nil)
+		frame.Mask(wstest.Mask, 0, masked)
+		announce(t, rc, true, frame.OpText, int64(len(payload)), nil)
 		for i := 0; i < len(masked)-1; i++ {
 			time.Sleep(150 * time.Millisecond)
-			if err := rc.tryWrite(masked[i : i+1]); err != nil {
+			if err := rc.TryWrite(masked[i : i+1]); err != nil {
 				break // closed already
 			}
 			if time.Since(start) > time.Second {
 				break
 			}
 		}
-		rc.expectCloseCode(websocket.ClosePolicyViolation)
+		rc.ExpectCloseCode(websocket.ClosePolicyViolation)
 		elapsed := time.Since(start)
-		rc.expectClosed()
+		rc.ExpectClosed()
 		if elapsed < 500*time.Millisecond || elapsed > 2*time.Second {
 			t.Errorf("closed %v after the message began, want about 600ms", elapsed)
 		}
@@ -171,7 +172,7 @@ func TestMessageTimeoutEndsTrickledMessage(t *testing.T) {
 		if !errors.Is(got[0], websocket.ErrMessageTimeout) {
 			t.Fatalf("ReadMessage: %v, want ErrMessageTimeout", got[0])
 		}
-		if !rwIsTimeout(got[0]) {
+		if !wstest.IsTimeout(got[0]) {
 			t.Fatalf("ErrMessageTimeout is not a net.Error timeout: %v", got[0])
 		}
 	})
@@ -192,7 +193,7 @@ func TestReceiveBudget(t *testing.T) {
 		budget  = 256 << 10
 		stalled = 200 << 10 // reserves 200 KiB − 32 KiB once 32 KiB is in
 	)
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		errs := newHandlerErrors(1)
 		u := &websocket.HertzUpgrader{ReceiveBudget: budget}
 		addr := hostileServe(t, tc, u, func(c *websocket.Conn) {
@@ -219,46 +220,46 @@ func TestReceiveBudget(t *testing.T) {
 
 		// A: announces 200 KiB, sends 40 KiB and stalls, holding most of
 		// the budget.
-		a := rwDial(t, addr)
-		a.handshake("/ws")
+		a := wstest.DialRaw(t, addr)
+		a.Handshake("/ws")
 		aData := data(stalled, 1)
 		aMasked := append([]byte(nil), aData...)
-		frame.Mask(rwMask, 0, aMasked)
-		a.announce(true, frame.OpBinary, stalled, nil)
-		a.write(aMasked[:40<<10])
+		frame.Mask(wstest.Mask, 0, aMasked)
+		announce(t, a, true, frame.OpBinary, stalled, nil)
+		a.Write(aMasked[:40<<10])
 		time.Sleep(200 * time.Millisecond)
 
 		// C: announces and sends 200 KiB at once; it must wait for A.
-		c := rwDial(t, addr)
-		c.handshake("/ws")
+		c := wstest.DialRaw(t, addr)
+		c.Handshake("/ws")
 		cData := data(stalled, 2)
-		c.write(rwMasked(true, frame.OpBinary, cData))
-		_ = c.c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-		if n, err := c.br.Peek(1); err == nil {
+		c.Write(wstest.Masked(true, frame.OpBinary, cData))
+		_ = c.NetConn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if n, err := c.Reader.Peek(1); err == nil {
 			t.Fatalf("C's message was served while A held the budget: %q", n)
 		}
 
 		// B: a fragmented message, 16 KiB fragments: it takes budget as
 		// it grows and is refused when the rest of the budget runs out.
-		b := rwDial(t, addr)
-		b.handshake("/ws")
+		b := wstest.DialRaw(t, addr)
+		b.Handshake("/ws")
 		for i := 0; i < 16; i++ {
-			if err := b.tryWrite(rwMasked(false, op(i), data(16<<10, byte(i)))); err != nil {
+			if err := b.TryWrite(wstest.Masked(false, op(i), data(16<<10, byte(i)))); err != nil {
 				break
 			}
 		}
-		b.expectCloseCode(websocket.CloseTryAgainLater)
+		b.ExpectCloseCode(websocket.CloseTryAgainLater)
 		got := errs.wait(t, 3*time.Second)
 		if !errors.Is(got[0], websocket.ErrReceiveBudget) {
 			t.Fatalf("B's ReadMessage: %v, want ErrReceiveBudget", got[0])
 		}
 
 		// A finishes; both A's and C's messages are delivered whole.
-		a.write(aMasked[40<<10:])
-		if _, ack := a.readMessage(); !bytes.Equal(ack, budgetAck(aData)) {
+		a.Write(aMasked[40<<10:])
+		if _, ack := a.ReadMessage(); !bytes.Equal(ack, budgetAck(aData)) {
 			t.Fatalf("A: ack %q, want %q", ack, budgetAck(aData))
 		}
-		if _, ack := c.readMessage(); !bytes.Equal(ack, budgetAck(cData)) {
+		if _, ack := c.ReadMessage(); !bytes.Equal(ack, budgetAck(cData)) {
 			t.Fatalf("C: ack %q, want %q", ack, budgetAck(cData))
 		}
 	})
@@ -280,7 +281,7 @@ func TestWriteTimeoutEndsWritersToNonReaders(t *testing.T) {
 		conns   = 20
 		timeout = 500 * time.Millisecond
 	)
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		errs := newHandlerErrors(conns)
 		var lastWrite atomic.Int64
 		u := &websocket.HertzUpgrader{WriteTimeout: timeout}
@@ -296,11 +297,11 @@ func TestWriteTimeoutEndsWritersToNonReaders(t *testing.T) {
 			errs.add(errors.New("10000 writes of 256 KiB to a peer that never reads all succeeded"))
 		})
 		for i := 0; i < conns; i++ {
-			rc := rwDial(t, addr)
-			if tcp, ok := rc.c.(*net.TCPConn); ok {
+			rc := wstest.DialRaw(t, addr)
+			if tcp, ok := rc.NetConn.(*net.TCPConn); ok {
 				_ = tcp.SetReadBuffer(16 << 10)
 			}
-			rc.handshake("/ws")
+			rc.Handshake("/ws")
 		}
 		got := errs.wait(t, 10*time.Second)
 		// Every write that succeeded came before the last one that timed
@@ -310,7 +311,7 @@ func TestWriteTimeoutEndsWritersToNonReaders(t *testing.T) {
 			t.Errorf("the last handler returned %v after the last successful write, want under %v", since, timeout+time.Second)
 		}
 		for _, err := range got {
-			if !rwIsTimeout(err) {
+			if !wstest.IsTimeout(err) {
 				t.Fatalf("WriteMessage to a peer that never reads: %v, want a timeout", err)
 			}
 		}
@@ -320,31 +321,31 @@ func TestWriteTimeoutEndsWritersToNonReaders(t *testing.T) {
 // TestKeepAliveTimeoutSendsCloseFrame: a peer that answers no ping is sent
 // close code 1001 before the server drops it.
 func TestKeepAliveTimeoutSendsCloseFrame(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		errs := newHandlerErrors(1)
 		u := &websocket.HertzUpgrader{KeepAlive: 200 * time.Millisecond}
 		addr := hostileServe(t, tc, u, func(c *websocket.Conn) {
 			_, _, err := c.ReadMessage()
 			errs.add(err)
 		})
-		rc := rwDial(t, addr)
-		rc.handshake("/ws")
+		rc := wstest.DialRaw(t, addr)
+		rc.Handshake("/ws")
 		pings := 0
 		for i := 0; i < 10; i++ {
-			f := rc.readFrame()
-			if f.h.Opcode == frame.OpPing {
+			f := rc.ReadFrame()
+			if f.Header.Opcode == frame.OpPing {
 				pings++
 				continue
 			}
-			if f.h.Opcode != frame.OpClose {
-				t.Fatalf("got %v frame, want pings then a close", f.h.Opcode)
+			if f.Header.Opcode != frame.OpClose {
+				t.Fatalf("got %v frame, want pings then a close", f.Header.Opcode)
 			}
-			code, reason, err := frame.ParseClosePayload(f.payload)
+			code, reason, err := frame.ParseClosePayload(f.Payload)
 			if err != nil || int(code) != websocket.CloseGoingAway {
-				t.Fatalf("close payload %q (%v), want code 1001", f.payload, err)
+				t.Fatalf("close payload %q (%v), want code 1001", f.Payload, err)
 			}
 			t.Logf("%d ping(s), then close %d %q", pings, code, reason)
-			rc.expectClosed()
+			rc.ExpectClosed()
 			got := errs.wait(t, 3*time.Second)
 			if !errors.Is(got[0], websocket.ErrKeepAliveTimeout) {
 				t.Fatalf("ReadMessage: %v, want ErrKeepAliveTimeout", got[0])
@@ -358,7 +359,7 @@ func TestKeepAliveTimeoutSendsCloseFrame(t *testing.T) {
 // TestDialerWriteTimeout: the client's WriteTimeout ends writes to a
 // server that stopped reading, and closes the connection.
 func TestDialerWriteTimeout(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		stop := make(chan struct{})
 		u := &websocket.HertzUpgrader{}
 		addr := hostileServe(t, tc, u, func(c *websocket.Conn) {
@@ -377,7 +378,7 @@ func TestDialerWriteTimeout(t *testing.T) {
 		for i := 0; i < 1000 && werr == nil; i++ {
 			werr = conn.WriteMessage(websocket.BinaryMessage, big)
 		}
-		if !rwIsTimeout(werr) {
+		if !wstest.IsTimeout(werr) {
 			t.Fatalf("WriteMessage to a server that never reads: %v, want a timeout", werr)
 		}
 		if elapsed := time.Since(start); elapsed > 5*time.Second {
@@ -393,7 +394,7 @@ func TestDialerWriteTimeout(t *testing.T) {
 // budget, arriving slowly enough to be staged, is delivered.
 func TestReceiveBudgetTakesAMessageItsOwnSize(t *testing.T) {
 	const budget = 4 << 20
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		u := &websocket.HertzUpgrader{ReceiveBudget: budget, MessageTimeout: 5 * time.Second}
 		addr := hostileServe(t, tc, u, func(c *websocket.Conn) {
 			_, p, err := c.ReadMessage()
@@ -402,18 +403,18 @@ func TestReceiveBudgetTakesAMessageItsOwnSize(t *testing.T) {
 			}
 			_ = c.WriteMessage(websocket.TextMessage, budgetAck(p))
 		})
-		rc := rwDial(t, addr)
-		rc.handshake("/ws")
+		rc := wstest.DialRaw(t, addr)
+		rc.Handshake("/ws")
 		data := bytes.Repeat([]byte("budget"), budget/6)
 		data = append(data, make([]byte, budget-len(data))...)
 		masked := append([]byte(nil), data...)
-		frame.Mask(rwMask, 0, masked)
-		rc.announce(true, frame.OpBinary, int64(len(data)), nil)
+		frame.Mask(wstest.Mask, 0, masked)
+		announce(t, rc, true, frame.OpBinary, int64(len(data)), nil)
 		// A little at first, so the buffer is staged before the rest.
-		rc.write(masked[:40<<10])
+		rc.Write(masked[:40<<10])
 		time.Sleep(100 * time.Millisecond)
-		rc.write(masked[40<<10:])
-		if _, ack := rc.readMessage(); !bytes.Equal(ack, budgetAck(data)) {
+		rc.Write(masked[40<<10:])
+		if _, ack := rc.ReadMessage(); !bytes.Equal(ack, budgetAck(data)) {
 			t.Fatalf("ack %q, want %q", ack, budgetAck(data))
 		}
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // The tests in this file drive the server with Node's ws package
@@ -266,11 +267,11 @@ func TestNodeInteropUncompressed(t *testing.T) {
 		{"close1000", full, nodeClose{1000, "done"}},
 		{"close4001", short, nodeClose{4001, "application says bye"}},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, c := range cases {
 			c := c
 			t.Run(c.name, func(t *testing.T) {
-				url := startHandler(t, tc, engineSettings{}, nodeUpgrader(websocket.CompressionOptions{}), echoHandler)
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, nodeUpgrader(websocket.CompressionOptions{}), wstest.Echo)
 				cfg := nodeConfig{URL: url, PerMessageDeflate: false, Steps: c.steps, Close: c.close}
 				res := runNodeClient(t, cfg)
 				checkNodeResult(t, cfg, res, nil)
@@ -306,8 +307,8 @@ func TestNodeInteropDeflateDefaults(t *testing.T) {
 	if !testing.Short() {
 		large = append(large, 16<<20)
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		url := startHandler(t, tc, engineSettings{}, nodeUpgrader(websocket.CompressionOptions{}), echoHandler)
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
+		url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, nodeUpgrader(websocket.CompressionOptions{}), wstest.Echo)
 		cfg := nodeConfig{URL: url, PerMessageDeflate: true, Steps: nodeCompressedSteps(large...), Close: nodeClose{1000, "done"}}
 		res := runNodeClient(t, cfg)
 		checkNodeResult(t, cfg, res, strPtr("permessage-deflate"))
@@ -410,12 +411,12 @@ func TestNodeInteropDeflateParams(t *testing.T) {
 		},
 	)
 	steps := nodeCompressedSteps()
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, c := range cases {
 			c := c
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
-				url := startHandler(t, tc, engineSettings{}, nodeUpgrader(c.server), echoHandler)
+				url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, nodeUpgrader(c.server), wstest.Echo)
 				cfg := nodeConfig{URL: url, PerMessageDeflate: c.client, Steps: steps, Close: nodeClose{1000, "done"}}
 				res := runNodeClient(t, cfg)
 				checkNodeResult(t, cfg, res, strPtr(c.want))

@@ -27,6 +27,7 @@ import (
 	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // lcCloseBound is the longest Close may take to wake a blocked reader: a
@@ -35,20 +36,20 @@ const lcCloseBound = 100 * time.Millisecond
 
 // lcSettingName names an engine setting without the '/' that t.Run would
 // read as a subtest separator.
-func lcSettingName(es engineSettings) string {
+func lcSettingName(es wstest.EngineSettings) string {
 	onOff := func(b bool) string {
 		if b {
 			return "on"
 		}
 		return "off"
 	}
-	return "NoHijackConnPool=" + onOff(es.noHijackConnPool) + ",KeepHijackedConns=" + onOff(es.keepHijackedConns)
+	return "NoHijackConnPool=" + onOff(es.NoHijackConnPool) + ",KeepHijackedConns=" + onOff(es.KeepHijackedConns)
 }
 
 // lcForEach runs f for every transport × engine setting.
-func lcForEach(t *testing.T, f func(t *testing.T, tc transportCase, es engineSettings)) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		for _, es := range allEngineSettings {
+func lcForEach(t *testing.T, f func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings)) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
+		for _, es := range wstest.AllEngineSettings {
 			es := es
 			t.Run(lcSettingName(es), func(t *testing.T) { f(t, tc, es) })
 		}
@@ -64,11 +65,11 @@ type lcServer struct {
 
 // lcServe starts a server serving each handler of routes at its path with
 // a default HertzUpgrader.
-func lcServe(t *testing.T, tc transportCase, es engineSettings, routes map[string]websocket.HertzHandler) *lcServer {
+func lcServe(t *testing.T, tc wstest.Transport, es wstest.EngineSettings, routes map[string]websocket.HertzHandler) *lcServer {
 	t.Helper()
 	s := &lcServer{}
 	u := &websocket.HertzUpgrader{}
-	addr := startServer(t, tc, es, func(h *server.Hertz) {
+	addr := wstest.StartServer(t, tc, es, nil, func(h *server.Hertz) {
 		for path, handler := range routes {
 			handler := handler
 			h.GET(path, func(_ context.Context, ctx *app.RequestContext) {
@@ -98,18 +99,6 @@ func (s *lcServer) waitIdle(t *testing.T, within time.Duration) {
 	}
 }
 
-// lcReceive takes a value from ch or fails the test after within.
-func lcReceive[T any](t *testing.T, ch <-chan T, within time.Duration, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(within):
-		t.Fatalf("timed out after %v waiting for %s", within, what)
-		panic("unreachable")
-	}
-}
-
 // lcCall runs f, turning a panic into a test failure and an error.
 func lcCall(t *testing.T, name string, f func() error) (err error) {
 	t.Helper()
@@ -120,12 +109,6 @@ func lcCall(t *testing.T, name string, f func() error) (err error) {
 		}
 	}()
 	return f()
-}
-
-// lcIsTimeout reports whether err is a network timeout.
-func lcIsTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // lcExpectTCPClose reads c until the TCP connection ends and fails the test
@@ -149,7 +132,7 @@ func lcExpectTCPClose(t *testing.T, c *gorilla.Conn, within time.Duration, allow
 		first = err
 		break
 	}
-	if lcIsTimeout(first) {
+	if wstest.IsTimeout(first) {
 		t.Errorf("connection still open %v later: %v", within, first)
 		return time.Since(start), first
 	}
@@ -164,7 +147,7 @@ func lcExpectTCPClose(t *testing.T, c *gorilla.Conn, within time.Duration, allow
 			if err == nil {
 				continue
 			}
-			if lcIsTimeout(err) {
+			if wstest.IsTimeout(err) {
 				t.Errorf("close frame received (%v) but TCP connection still open %v later", first, within)
 			}
 			break
@@ -215,7 +198,7 @@ func lcExpectSilence(t *testing.T, c *gorilla.Conn, d time.Duration, tag string)
 		t.Errorf("%s: stray message: type %d %q", tag, mt, lcTrim(p))
 		return
 	}
-	if !lcIsTimeout(err) {
+	if !wstest.IsTimeout(err) {
 		t.Errorf("%s: connection failed instead of staying silent: %v", tag, err)
 	}
 }
@@ -289,15 +272,15 @@ func (b *lcSyncBuffer) String() string {
 // 1. A Conn used after its handler returned fails every call, never panics
 // and never writes onto a connection Hertz has recycled.
 func TestLifecycleUseAfterHandlerReturn(t *testing.T) {
-	lcForEach(t, func(t *testing.T, tc transportCase, es engineSettings) {
+	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		stash := make(chan *websocket.Conn, 1)
 		s := lcServe(t, tc, es, map[string]websocket.HertzHandler{
 			"/stash": func(c *websocket.Conn) { stash <- c },
-			"/echo":  echoHandler,
+			"/echo":  wstest.Echo,
 		})
 
 		c1 := dialGorilla(t, s.url("/stash"), nil)
-		stale := lcReceive(t, stash, 5*time.Second, "the stashed Conn")
+		stale := wstest.ReceiveWithin(t, stash, 5*time.Second, "the stashed Conn")
 		// The handler returned: client 1 sees its connection end, with
 		// no data on the way.
 		lcExpectTCPClose(t, c1, 5*time.Second, false)
@@ -452,7 +435,7 @@ func lcStaleCalls(t *testing.T, c *websocket.Conn) {
 // within lcCloseBound, and the client sees the TCP connection close while
 // the handler is still running.
 func TestLifecycleCloseUnblocksReader(t *testing.T) {
-	lcForEach(t, func(t *testing.T, tc transportCase, es engineSettings) {
+	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		type readResult struct {
 			err      error
 			returned time.Time
@@ -475,7 +458,7 @@ func TestLifecycleCloseUnblocksReader(t *testing.T) {
 			},
 		})
 		client := dialGorilla(t, s.url("/read"), nil)
-		c := lcReceive(t, conns, 5*time.Second, "the handler's Conn")
+		c := wstest.ReceiveWithin(t, conns, 5*time.Second, "the handler's Conn")
 		time.Sleep(50 * time.Millisecond) // let the reader block
 
 		select {
@@ -490,10 +473,10 @@ func TestLifecycleCloseUnblocksReader(t *testing.T) {
 		if closeErr != nil {
 			t.Errorf("first Close: %v", closeErr)
 		}
-		r := lcReceive(t, results, 5*time.Second, "ReadMessage to return after Close")
+		r := wstest.ReceiveWithin(t, results, 5*time.Second, "ReadMessage to return after Close")
 		unblock := r.returned.Sub(closeStart)
 		t.Logf("%s %s: ReadMessage unblocked %v after Close was called (Close itself took %v); error: %v",
-			tc.name, lcSettingName(es), unblock, closeTook, r.err)
+			tc.Name, lcSettingName(es), unblock, closeTook, r.err)
 		if unblock > lcCloseBound {
 			t.Errorf("ReadMessage returned %v after Close, want at most %v", unblock, lcCloseBound)
 		}
@@ -505,7 +488,7 @@ func TestLifecycleCloseUnblocksReader(t *testing.T) {
 
 		took, err := lcExpectTCPClose(t, client, 3*time.Second, false)
 		close(clientSawClose)
-		t.Logf("%s %s: client saw the close %v after it began waiting: %v", tc.name, lcSettingName(es), took, err)
+		t.Logf("%s %s: client saw the close %v after it began waiting: %v", tc.Name, lcSettingName(es), took, err)
 		s.waitIdle(t, 5*time.Second)
 	})
 }
@@ -513,7 +496,7 @@ func TestLifecycleCloseUnblocksReader(t *testing.T) {
 // 3. Close is idempotent: of many concurrent Close calls exactly one gets
 // the transport's result and every other gets ErrConnClosed.
 func TestLifecycleIdempotentClose(t *testing.T) {
-	lcForEach(t, func(t *testing.T, tc transportCase, es engineSettings) {
+	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		const closers = 10
 		type outcome struct {
 			errs    []error
@@ -558,7 +541,7 @@ func TestLifecycleIdempotentClose(t *testing.T) {
 			},
 		})
 		client := dialGorilla(t, s.url("/close"), nil)
-		out := lcReceive(t, outcomes, 5*time.Second, "the closers")
+		out := wstest.ReceiveWithin(t, outcomes, 5*time.Second, "the closers")
 		for _, p := range out.panics {
 			t.Errorf("Close panicked: %v", p)
 		}
@@ -595,8 +578,8 @@ func TestLifecycleHandlerPanic(t *testing.T) {
 	t.Cleanup(func() { hlog.SetOutput(io.Discard) })
 
 	var seq int64
-	lcForEach(t, func(t *testing.T, tc transportCase, es engineSettings) {
-		value := fmt.Sprintf("lifecycle-panic-%s-%d", tc.name, atomic.AddInt64(&seq, 1))
+	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
+		value := fmt.Sprintf("lifecycle-panic-%s-%d", tc.Name, atomic.AddInt64(&seq, 1))
 		s := lcServe(t, tc, es, map[string]websocket.HertzHandler{
 			"/panic": func(c *websocket.Conn) {
 				if _, _, err := c.ReadMessage(); err != nil {
@@ -604,7 +587,7 @@ func TestLifecycleHandlerPanic(t *testing.T) {
 				}
 				panic(value)
 			},
-			"/echo": echoHandler,
+			"/echo": wstest.Echo,
 		})
 		client := dialGorilla(t, s.url("/panic"), nil)
 		if err := client.WriteMessage(gorilla.TextMessage, []byte("trigger")); err != nil {
@@ -644,7 +627,7 @@ func TestLifecycleInFlightWritesDuringClose(t *testing.T) {
 	for _, variant := range []string{"draining", "stalled"} {
 		variant := variant
 		t.Run(variant, func(t *testing.T) {
-			lcForEach(t, func(t *testing.T, tc transportCase, es engineSettings) {
+			lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 				lcInFlightWrites(t, tc, es, variant == "stalled")
 			})
 		})
@@ -658,7 +641,7 @@ type lcWriterResult struct {
 	panic   interface{}
 }
 
-func lcInFlightWrites(t *testing.T, tc transportCase, es engineSettings, stalled bool) {
+func lcInFlightWrites(t *testing.T, tc wstest.Transport, es wstest.EngineSettings, stalled bool) {
 	// The bound keeps the loops finite; it is far above what a writer
 	// sends (a few microseconds per control frame) before Close comes.
 	const maxMessages = 1000000
@@ -679,7 +662,7 @@ func lcInFlightWrites(t *testing.T, tc transportCase, es engineSettings, stalled
 	}
 	reports := make(chan report, 1)
 	s := lcServe(t, tc, es, map[string]websocket.HertzHandler{
-		"/echo": echoHandler,
+		"/echo": wstest.Echo,
 		"/write": func(c *websocket.Conn) {
 			writers := map[string]func() error{
 				"WriteMessage": func() error { return c.WriteMessage(websocket.BinaryMessage, payload) },
@@ -776,7 +759,7 @@ func lcInFlightWrites(t *testing.T, tc transportCase, es engineSettings, stalled
 			}
 		}()
 	}
-	rep := lcReceive(t, reports, 10*time.Second, "the writers' report")
+	rep := wstest.ReceiveWithin(t, reports, 10*time.Second, "the writers' report")
 	if rep.closeErr != nil {
 		t.Errorf("Close: %v", rep.closeErr)
 	}
@@ -797,8 +780,8 @@ func lcInFlightWrites(t *testing.T, tc transportCase, es engineSettings, stalled
 		}
 	}
 	if !stalled {
-		err := lcReceive(t, clientDone, 10*time.Second, "the client to see the close")
-		if lcIsTimeout(err) {
+		err := wstest.ReceiveWithin(t, clientDone, 10*time.Second, "the client to see the close")
+		if wstest.IsTimeout(err) {
 			t.Errorf("client never saw the close: %v", err)
 		}
 	}
@@ -810,7 +793,7 @@ func lcInFlightWrites(t *testing.T, tc transportCase, es engineSettings, stalled
 // 6. An open NextWriter does not block Close; the writer fails afterwards,
 // and a writer waiting for the message lock is released too.
 func TestLifecycleOpenWriterDoesNotBlockClose(t *testing.T) {
-	lcForEach(t, func(t *testing.T, tc transportCase, es engineSettings) {
+	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		type report struct {
 			openErr    error
 			closeTook  time.Duration
@@ -860,7 +843,7 @@ func TestLifecycleOpenWriterDoesNotBlockClose(t *testing.T) {
 			},
 		})
 		client := dialGorilla(t, s.url("/writer"), nil)
-		rep := lcReceive(t, reports, 10*time.Second, "the handler's report")
+		rep := wstest.ReceiveWithin(t, reports, 10*time.Second, "the handler's report")
 		if rep.openErr != nil {
 			t.Fatalf("opening the writer: %v", rep.openErr)
 		}
@@ -891,7 +874,7 @@ func TestLifecycleOpenWriterDoesNotBlockClose(t *testing.T) {
 // 7. The connection is closed when the handler returns, even if it never
 // called Close.
 func TestLifecycleHandlerReturnClosesConnection(t *testing.T) {
-	lcForEach(t, func(t *testing.T, tc transportCase, es engineSettings) {
+	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		readerDone := make(chan error, 1)
 		s := lcServe(t, tc, es, map[string]websocket.HertzHandler{
 			"/return": func(c *websocket.Conn) {},
@@ -928,7 +911,7 @@ func TestLifecycleHandlerReturnClosesConnection(t *testing.T) {
 		t.Run("orphan-reader", func(t *testing.T) {
 			client := dialGorilla(t, s.url("/orphan"), nil)
 			lcExpectTCPClose(t, client, 3*time.Second, false)
-			err := lcReceive(t, readerDone, 3*time.Second, "the orphaned reader to return")
+			err := wstest.ReceiveWithin(t, readerDone, 3*time.Second, "the orphaned reader to return")
 			if !errors.Is(err, net.ErrClosed) {
 				t.Errorf("orphaned reader: %v, want ErrConnClosed", err)
 			}
@@ -940,9 +923,9 @@ func TestLifecycleHandlerReturnClosesConnection(t *testing.T) {
 // 8. Fifty connections opened and closed by their clients leave no
 // goroutine behind.
 func TestLifecycleNoGoroutineLeak(t *testing.T) {
-	lcForEach(t, func(t *testing.T, tc transportCase, es engineSettings) {
+	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		const conns = 50
-		s := lcServe(t, tc, es, map[string]websocket.HertzHandler{"/echo": echoHandler})
+		s := lcServe(t, tc, es, map[string]websocket.HertzHandler{"/echo": wstest.Echo})
 		lcWarmUp(t, s, "/echo")
 		baseline := lcGoroutines()
 

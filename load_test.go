@@ -29,6 +29,7 @@ import (
 	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // The load test: WSLOAD_CONNS connections (default 1,000) each echo
@@ -145,9 +146,9 @@ func settledHeap() int64 {
 func TestLoadEcho(t *testing.T) {
 	conns, dur := loadSettings(t)
 	raiseFileLimit(t, conns)
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		u := &websocket.HertzUpgrader{}
-		addr := startServer(t, tc, engineSettings{noHijackConnPool: true}, func(h *server.Hertz) {
+		addr := wstest.StartServer(t, tc, wstest.EngineSettings{NoHijackConnPool: true}, nil, func(h *server.Hertz) {
 			h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) { _ = u.Upgrade(ctx, loadEcho) })
 		})
 		// One connection first, so that process-wide goroutines and
@@ -160,7 +161,7 @@ func TestLoadEcho(t *testing.T) {
 			t.Fatal(err)
 		}
 		warm.Close()
-		waitFor(t, 10*time.Second, "the warm-up connection to end", func() bool { return u.Connections() == 0 })
+		wstest.WaitFor(t, 10*time.Second, "the warm-up connection to end", func() bool { return u.Connections() == 0 })
 		coldRSS := settledRSS(t)
 
 		// A short round at full size first: netpoll's epoll event buffers
@@ -175,7 +176,7 @@ func TestLoadEcho(t *testing.T) {
 		if w := runLoadRound(t, u, addr, conns, warmDur); w.res.CleanCloses != int64(conns) || len(w.res.Errors) > 0 {
 			t.Fatalf("warm-up round: %d of %d close handshakes completed (errors %q)", w.res.CleanCloses, conns, w.res.Errors)
 		}
-		waitFor(t, 30*time.Second, "the warm-up round's goroutines to end", func() bool { return runtime.NumGoroutine() < 50 })
+		wstest.WaitFor(t, 30*time.Second, "the warm-up round's goroutines to end", func() bool { return runtime.NumGoroutine() < 50 })
 		baseGoroutines := runtime.NumGoroutine()
 		baseRSS := settledRSS(t)
 		baseHeap := settledHeap()
@@ -202,11 +203,11 @@ func TestLoadEcho(t *testing.T) {
 
 		// Back to the baseline: every goroutine of the connections has
 		// ended, and the memory they held is given back.
-		waitFor(t, 30*time.Second, "server goroutines to return to the baseline", func() bool {
+		wstest.WaitFor(t, 30*time.Second, "server goroutines to return to the baseline", func() bool {
 			return runtime.NumGoroutine() <= baseGoroutines
 		})
 		var endHeap int64
-		waitFor(t, 30*time.Second, "the server's Go heap to return to the baseline", func() bool {
+		wstest.WaitFor(t, 30*time.Second, "the server's Go heap to return to the baseline", func() bool {
 			endHeap = settledHeap()
 			return endHeap-baseHeap <= 4<<20
 		})
@@ -217,7 +218,7 @@ func TestLoadEcho(t *testing.T) {
 		var endRSS int64
 		growth := r.peakRSS - baseRSS
 		allowed := growth/4 + 16<<20
-		waitFor(t, 30*time.Second, "server RSS to return to the baseline", func() bool {
+		wstest.WaitFor(t, 30*time.Second, "server RSS to return to the baseline", func() bool {
 			endRSS = settledRSS(t)
 			return endRSS-baseRSS <= allowed
 		})
@@ -308,7 +309,7 @@ func runLoadRound(t *testing.T, u *websocket.HertzUpgrader, addr string, conns i
 		t.Fatalf("client process connected %s, want %d", got, conns)
 	}
 	r.dialTook = time.Since(dialStart)
-	waitFor(t, 30*time.Second, "the server to count every connection", func() bool { return u.Connections() == conns })
+	wstest.WaitFor(t, 30*time.Second, "the server to count every connection", func() bool { return u.Connections() == conns })
 	held.Store(int64(u.Connections()))
 	if _, err := io.WriteString(stdin, "go\n"); err != nil {
 		t.Fatal(err)
@@ -319,7 +320,7 @@ func runLoadRound(t *testing.T, u *websocket.HertzUpgrader, addr string, conns i
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("client process: %v (errors: %q)", err, r.res.Errors)
 	}
-	waitFor(t, 60*time.Second, "every connection to end", func() bool { return u.Connections() == 0 })
+	wstest.WaitFor(t, 60*time.Second, "every connection to end", func() bool { return u.Connections() == 0 })
 	return r
 }
 
@@ -335,18 +336,6 @@ func loadEcho(c *websocket.Conn) {
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
-
-// waitFor polls cond every 10 ms until it holds, and fails after limit.
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 // loadClientMain is the client process: it dials every connection, says
 // "connected N", waits for "go" on stdin, echoes for the duration on all

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -42,6 +41,7 @@ import (
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // mcGuard bounds every wait of these tests, so that a broken server fails a
@@ -243,8 +243,8 @@ func mcWaitGroup(t testing.TB, wg *sync.WaitGroup, what string) {
 
 // mcSettingName names engine settings without the '/' that t.Run reads as
 // a separator.
-func mcSettingName(es engineSettings) string {
-	return fmt.Sprintf("NoHijackConnPool=%v,KeepHijackedConns=%v", es.noHijackConnPool, es.keepHijackedConns)
+func mcSettingName(es wstest.EngineSettings) string {
+	return fmt.Sprintf("NoHijackConnPool=%v,KeepHijackedConns=%v", es.NoHijackConnPool, es.KeepHijackedConns)
 }
 
 // mcHTTPClient talks plain HTTP to the test servers, never through a proxy.
@@ -353,11 +353,11 @@ func mcEchoHome(_ context.Context, c *app.RequestContext) {
 // its type; its close message (1000) is answered with 1000, and the server's
 // handler ends.
 func TestMigrationContribEcho(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		for _, es := range allEngineSettings {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
+		for _, es := range wstest.AllEngineSettings {
 			es := es
 			t.Run(mcSettingName(es), func(t *testing.T) {
-				addr := startServer(t, tc, es, func(h *server.Hertz) {
+				addr := wstest.StartServer(t, tc, es, nil, func(h *server.Hertz) {
 					h.Use(recovery.Recovery())
 					h.GET("/", mcEchoHome)
 					h.GET("/echo", mcEcho)
@@ -640,13 +640,13 @@ func (r *mcChatReader) lines(t testing.TB, n int, what string) []string {
 // client which stops answering pings is dropped after the pong wait; that a
 // client's close 1000 is answered and unregisters it.
 func TestMigrationContribChat(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		hub := newMcChatHub()
 		go hub.run()
 		var stopOnce sync.Once
 		stopHub := func() { stopOnce.Do(func() { close(hub.stop) }) }
 		t.Cleanup(stopHub) // runs after the server's shutdown
-		addr := startServer(t, tc, engineSettings{}, func(h *server.Hertz) {
+		addr := wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
 			h.GET("/ws", func(c context.Context, ctx *app.RequestContext) {
 				hub.serveWs(ctx)
 			})
@@ -924,8 +924,8 @@ func (m *mcCommand) waitExited(t testing.TB) *os.ProcessState {
 	panic("unreachable")
 }
 
-func (m *mcCommand) start(t *testing.T, tc transportCase) string {
-	addr := startServer(t, tc, engineSettings{}, func(h *server.Hertz) {
+func (m *mcCommand) start(t *testing.T, tc wstest.Transport) string {
+	addr := wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
 		h.GET("/ws", m.serveWs)
 	})
 	t.Cleanup(func() { mcWaitGroup(t, &m.goroutines, "the command's pumps") })
@@ -950,7 +950,7 @@ func mcExpectLines(t testing.TB, in *mcInbox, want ...string) {
 // server then closes the connection with code 1000. A message over the
 // 8192-byte limit is refused with 1009 and the process is still reaped.
 func TestMigrationContribCommand(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, kind := range mcClientKinds {
 			kind := kind
 			t.Run("cat-"+kind.name, func(t *testing.T) {
@@ -1205,13 +1205,13 @@ func mcReplaceFile(t testing.TB, path, contents string, mtime time.Time) {
 // recreated one is sent again. The test passes only if the handler reads
 // the right lastMod from the RequestContext inside the upgrade callback.
 func TestMigrationContribFilewatch(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		path := filepath.Join(t.TempDir(), "watched.txt")
 		base := time.Now().Add(-time.Hour).Truncate(time.Second)
 		mcReplaceFile(t, path, "version 1", base)
 
 		fw := newMcFileWatch(path)
-		addr := startServer(t, tc, engineSettings{noHijackConnPool: true}, func(h *server.Hertz) {
+		addr := wstest.StartServer(t, tc, wstest.EngineSettings{NoHijackConnPool: true}, nil, func(h *server.Hertz) {
 			h.GET("/", fw.serveHome)
 			h.GET("/ws", fw.serveWs)
 			h.NoRoute(func(c context.Context, ctx *app.RequestContext) {
@@ -1320,17 +1320,17 @@ func mcLook(ctx *app.RequestContext) mcSeen {
 // a hand-written handshake that carries a Content-Length body, which Hertz
 // reads for a GET too.
 func TestMigrationContribRequestContext(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
-		for _, es := range allEngineSettings {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
+		for _, es := range wstest.AllEngineSettings {
 			es := es
 			t.Run(mcSettingName(es), func(t *testing.T) { mcRunRequestContext(t, tc, es) })
 		}
 	})
 }
 
-func mcRunRequestContext(t *testing.T, tc transportCase, es engineSettings) {
+func mcRunRequestContext(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 	var upgrader websocket.HertzUpgrader
-	addr := startServer(t, tc, es, func(h *server.Hertz) {
+	addr := wstest.StartServer(t, tc, es, nil, func(h *server.Hertz) {
 		h.Use(func(c context.Context, ctx *app.RequestContext) {
 			ctx.Set("mc.tag", "mw:"+ctx.Query("id"))
 			ctx.Next(c)
@@ -1542,37 +1542,36 @@ func mcCtxClient(kind mcClientKind, addr string, i int) (mcCtxReport, error) {
 func mcCtxRawClient(t testing.TB, addr string, i int) (mcCtxReport, error) {
 	tag := fmt.Sprintf("ws-%d", i)
 	body := tag + "-body"
-	c, err := net.DialTimeout("tcp", addr, rwIOTimeout)
+	rc, err := wstest.TryDialRaw(t, addr)
 	if err != nil {
 		return mcCtxReport{}, fmt.Errorf("raw dial: %v", err)
 	}
-	defer c.Close()
-	rc := &rwConn{t: t, addr: addr, c: c, br: bufio.NewReader(c)}
-	lines := append(rwUpgradeLines(),
+	defer rc.NetConn.Close()
+	lines := append(wstest.UpgradeLines(),
 		"X-Mc-Client: "+tag+"-header",
 		"Cookie: mc_session="+tag+"-cookie",
 		"Content-Length: "+strconv.Itoa(len(body)))
-	req := append(rwRequest("GET", addr, "/ctx/ws/"+tag+"-room?id="+tag+"-id", lines), body...)
-	if err := rc.tryWrite(req); err != nil {
+	req := append(wstest.Request("GET", addr, "/ctx/ws/"+tag+"-room?id="+tag+"-id", lines), body...)
+	if err := rc.TryWrite(req); err != nil {
 		return mcCtxReport{}, fmt.Errorf("raw write: %v", err)
 	}
-	resp, err := rc.tryReadResponse()
+	resp, err := rc.TryReadResponse()
 	if err != nil {
 		return mcCtxReport{}, fmt.Errorf("raw handshake: %v", err)
 	}
-	if resp.status != http.StatusSwitchingProtocols {
-		return mcCtxReport{}, fmt.Errorf("raw handshake: status %d, body %q", resp.status, resp.body)
+	if resp.Status != http.StatusSwitchingProtocols {
+		return mcCtxReport{}, fmt.Errorf("raw handshake: status %d, body %q", resp.Status, resp.Body)
 	}
-	f, err := rc.tryReadFrame()
+	f, err := rc.TryReadFrame()
 	if err != nil {
 		return mcCtxReport{}, fmt.Errorf("raw read: %v", err)
 	}
-	if !f.h.Fin || f.h.Opcode != frame.OpText {
-		return mcCtxReport{}, fmt.Errorf("raw read: frame %+v, want one text frame", f.h)
+	if !f.Header.Fin || f.Header.Opcode != frame.OpText {
+		return mcCtxReport{}, fmt.Errorf("raw read: frame %+v, want one text frame", f.Header)
 	}
 	var report mcCtxReport
-	if err := json.Unmarshal(f.payload, &report); err != nil {
-		return mcCtxReport{}, fmt.Errorf("raw: report %q: %v", f.payload, err)
+	if err := json.Unmarshal(f.Payload, &report); err != nil {
+		return mcCtxReport{}, fmt.Errorf("raw: report %q: %v", f.Payload, err)
 	}
 	return report, nil
 }

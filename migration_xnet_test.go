@@ -40,6 +40,7 @@ import (
 	xwebsocket "golang.org/x/net/websocket"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // mxGuard bounds every wait of these tests; it never judges speed.
@@ -228,7 +229,7 @@ type mxOursServer struct {
 	upgrader, guarded, sealed websocket.HertzUpgrader
 }
 
-func startMxOursServer(t testing.TB, tc transportCase) *mxOursServer {
+func startMxOursServer(t testing.TB, tc wstest.Transport) *mxOursServer {
 	t.Helper()
 	s := &mxOursServer{
 		// Origin checking: same origin, no Origin at all, or this list.
@@ -236,7 +237,7 @@ func startMxOursServer(t testing.TB, tc transportCase) *mxOursServer {
 		// x/net's MaxPayloadBytes.
 		sealed: websocket.HertzUpgrader{ReadLimit: 1024},
 	}
-	s.addr = startServer(t, tc, engineSettings{noHijackConnPool: true}, func(h *server.Hertz) {
+	s.addr = wstest.StartServer(t, tc, wstest.EngineSettings{NoHijackConnPool: true}, nil, func(h *server.Hertz) {
 		route := func(path string, u *websocket.HertzUpgrader, handler websocket.HertzHandler) {
 			h.GET(path, func(_ context.Context, ctx *app.RequestContext) {
 				_ = u.Upgrade(ctx, handler)
@@ -245,7 +246,7 @@ func startMxOursServer(t testing.TB, tc transportCase) *mxOursServer {
 		route("/echo", &s.upgrader, mxOursEcho)
 		route("/bytes", &s.upgrader, mxOursBytes)
 		route("/chat", &s.upgrader, mxOursChat)
-		route("/copy", &s.upgrader, echoHandler) // io.Copy(ws, ws), message by message
+		route("/copy", &s.upgrader, wstest.Echo) // io.Copy(ws, ws), message by message
 		route("/guarded", &s.guarded, mxOursEcho)
 		route("/small", &s.sealed, mxOursEcho)
 	})
@@ -543,10 +544,10 @@ func mxServerCases() []mxServerCase {
 			return s.addr(), func() int { return int(s.active.Load()) }
 		},
 	}}
-	for _, tc := range transports {
+	for _, tc := range wstest.Transports {
 		tc := tc
 		cases = append(cases, mxServerCase{
-			name: "hertzws-" + tc.name,
+			name: "hertzws-" + tc.Name,
 			start: func(t *testing.T) (string, func() int) {
 				s := startMxOursServer(t, tc)
 				return s.addr, s.active

@@ -12,6 +12,7 @@ import (
 	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // TestWritePreparedMessages sends batches of prepared messages (small ones
@@ -19,7 +20,7 @@ import (
 // and checks that a gorilla client receives each message once, whole and
 // in order, with and without compression, on both transports.
 func TestWritePreparedMessages(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, compress := range []bool{false, true} {
 			compress := compress
 			t.Run(fmt.Sprintf("compression=%v", compress), func(t *testing.T) {
@@ -28,7 +29,7 @@ func TestWritePreparedMessages(t *testing.T) {
 				var pms []*websocket.PreparedMessage
 				for i := 0; i < 5; i++ { // five rounds of the same shape
 					for j, n := range sizes {
-						msg := e2eRandomText(n, int64(100*i+j))
+						msg := wstest.RandomText(n, int64(100*i+j))
 						pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
 						if err != nil {
 							t.Fatal(err)
@@ -38,7 +39,7 @@ func TestWritePreparedMessages(t *testing.T) {
 				}
 				written := make(chan error, 1)
 				u := &websocket.HertzUpgrader{EnableCompression: compress}
-				url := "ws://" + rwStartServer(t, tc, nil, func(h *server.Hertz) {
+				url := "ws://" + wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
 					h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
 						_ = u.Upgrade(ctx, func(c *websocket.Conn) {
 							err := c.WritePreparedMessages(pms[:len(sizes)])

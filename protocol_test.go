@@ -16,6 +16,7 @@ import (
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // rwProtocolServer serves echoHandler on /ws (default upgrader) and on
@@ -25,7 +26,7 @@ type rwProtocolServer struct {
 	panics atomic.Int32
 }
 
-func rwStartProtocolServer(t *testing.T, tc transportCase) *rwProtocolServer {
+func rwStartProtocolServer(t *testing.T, tc wstest.Transport) *rwProtocolServer {
 	s := &rwProtocolServer{}
 	handler := func(c *websocket.Conn) {
 		defer func() {
@@ -34,12 +35,12 @@ func rwStartProtocolServer(t *testing.T, tc transportCase) *rwProtocolServer {
 				panic(r) // let the library deal with it as it would
 			}
 		}()
-		echoHandler(c)
+		wstest.Echo(c)
 	}
 	route := func(u *websocket.HertzUpgrader) app.HandlerFunc {
 		return func(_ context.Context, ctx *app.RequestContext) { _ = u.Upgrade(ctx, handler) }
 	}
-	s.addr = rwStartServer(t, tc, nil, func(h *server.Hertz) {
+	s.addr = wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
 		h.GET("/ws", route(&websocket.HertzUpgrader{}))
 		h.GET("/ws-limit", route(&websocket.HertzUpgrader{ReadLimit: 100}))
 	})
@@ -66,7 +67,7 @@ func rwClosePayload(code uint16, reason string) []byte {
 func rwMasked64BitLength() []byte {
 	b := []byte{0x82, 0x80 | 127}
 	b = binary.BigEndian.AppendUint64(b, 1<<63|5)
-	b = append(b, rwMask[:]...)
+	b = append(b, wstest.Mask[:]...)
 	return append(b, "hello"...)
 }
 
@@ -81,18 +82,18 @@ func TestProtocolViolations(t *testing.T) {
 		bytes []byte
 		code  int
 	}
-	text := func(fin bool, s string) []byte { return rwMasked(fin, frame.OpText, []byte(s)) }
-	cont := func(fin bool, s string) []byte { return rwMasked(fin, frame.OpContinuation, []byte(s)) }
+	text := func(fin bool, s string) []byte { return wstest.Masked(fin, frame.OpText, []byte(s)) }
+	cont := func(fin bool, s string) []byte { return wstest.Masked(fin, frame.OpContinuation, []byte(s)) }
 	rows := []row{
-		{name: "unmasked frame", bytes: rwFrame(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("hello")), code: 1002},
-		{name: "unmasked ping", bytes: rwFrame(frame.Header{Fin: true, Opcode: frame.OpPing}, []byte("p")), code: 1002},
-		{name: "ping of 126 bytes", bytes: rwMasked(true, frame.OpPing, bytes.Repeat([]byte("p"), 126)), code: 1002},
-		{name: "close of 126 bytes", bytes: rwMasked(true, frame.OpClose, rwClosePayload(1000, string(bytes.Repeat([]byte("r"), 124)))), code: 1002},
-		{name: "fragmented ping", bytes: rwMasked(false, frame.OpPing, []byte("p")), code: 1002},
+		{name: "unmasked frame", bytes: wstest.EncodeFrame(frame.Header{Fin: true, Opcode: frame.OpText}, []byte("hello")), code: 1002},
+		{name: "unmasked ping", bytes: wstest.EncodeFrame(frame.Header{Fin: true, Opcode: frame.OpPing}, []byte("p")), code: 1002},
+		{name: "ping of 126 bytes", bytes: wstest.Masked(true, frame.OpPing, bytes.Repeat([]byte("p"), 126)), code: 1002},
+		{name: "close of 126 bytes", bytes: wstest.Masked(true, frame.OpClose, rwClosePayload(1000, string(bytes.Repeat([]byte("r"), 124)))), code: 1002},
+		{name: "fragmented ping", bytes: wstest.Masked(false, frame.OpPing, []byte("p")), code: 1002},
 		{name: "continuation with no message open", bytes: cont(true, "x"), code: 1002},
 		{name: "continuation FIN=0 with no message open", bytes: cont(false, "x"), code: 1002},
 		{name: "text inside a fragmented message", bytes: rwConcat(text(false, "Hel"), text(true, "lo")), code: 1002},
-		{name: "binary inside a fragmented message", bytes: rwConcat(text(false, "Hel"), rwMasked(true, frame.OpBinary, []byte("lo"))), code: 1002},
+		{name: "binary inside a fragmented message", bytes: rwConcat(text(false, "Hel"), wstest.Masked(true, frame.OpBinary, []byte("lo"))), code: 1002},
 		{name: "64-bit length with top bit set", bytes: rwMasked64BitLength(), code: 1002},
 
 		{name: "invalid UTF-8 in one frame", bytes: text(true, "ok \xff ok"), code: 1007},
@@ -100,28 +101,28 @@ func TestProtocolViolations(t *testing.T) {
 		{name: "invalid UTF-8 across fragments", bytes: rwConcat(text(false, "ok \xe2\x82"), cont(true, "\x28 ok")), code: 1007},
 		{name: "UTF-8 surrogate in a continuation", bytes: rwConcat(text(false, "ok "), cont(true, "\xed\xa0\x80")), code: 1007},
 
-		{name: "close payload of 1 byte", bytes: rwMasked(true, frame.OpClose, []byte{0x03}), code: 1002},
-		{name: "close reason not UTF-8", bytes: rwMasked(true, frame.OpClose, rwClosePayload(1000, "bye \xff")), code: 1007},
+		{name: "close payload of 1 byte", bytes: wstest.Masked(true, frame.OpClose, []byte{0x03}), code: 1002},
+		{name: "close reason not UTF-8", bytes: wstest.Masked(true, frame.OpClose, rwClosePayload(1000, "bye \xff")), code: 1007},
 
-		{name: "over the read limit", path: "/ws-limit", bytes: rwMasked(true, frame.OpBinary, make([]byte, 101)), code: 1009},
+		{name: "over the read limit", path: "/ws-limit", bytes: wstest.Masked(true, frame.OpBinary, make([]byte, 101)), code: 1009},
 		{name: "over the read limit across fragments", path: "/ws-limit",
-			bytes: rwConcat(rwMasked(false, frame.OpBinary, make([]byte, 60)), rwMasked(true, frame.OpContinuation, make([]byte, 41))), code: 1009},
+			bytes: rwConcat(wstest.Masked(false, frame.OpBinary, make([]byte, 60)), wstest.Masked(true, frame.OpContinuation, make([]byte, 41))), code: 1009},
 	}
 	for _, rsv := range []struct {
 		name string
 		bit  byte
 	}{{"RSV1", frame.Rsv1}, {"RSV2", frame.Rsv2}, {"RSV3", frame.Rsv3}} {
-		h := frame.Header{Fin: true, Rsv: rsv.bit, Opcode: frame.OpText, Masked: true, Mask: rwMask}
-		rows = append(rows, row{name: rsv.name + " set", bytes: rwFrame(h, []byte("hello")), code: 1002})
+		h := frame.Header{Fin: true, Rsv: rsv.bit, Opcode: frame.OpText, Masked: true, Mask: wstest.Mask}
+		rows = append(rows, row{name: rsv.name + " set", bytes: wstest.EncodeFrame(h, []byte("hello")), code: 1002})
 	}
 	for _, op := range []frame.Opcode{3, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF} {
-		rows = append(rows, row{name: fmt.Sprintf("reserved opcode %#x", byte(op)), bytes: rwMasked(true, op, nil), code: 1002})
+		rows = append(rows, row{name: fmt.Sprintf("reserved opcode %#x", byte(op)), bytes: wstest.Masked(true, op, nil), code: 1002})
 	}
 	for _, code := range []uint16{0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535} {
-		rows = append(rows, row{name: fmt.Sprintf("close code %d", code), bytes: rwMasked(true, frame.OpClose, rwClosePayload(code, "")), code: 1002})
+		rows = append(rows, row{name: fmt.Sprintf("close code %d", code), bytes: wstest.Masked(true, frame.OpClose, rwClosePayload(code, "")), code: 1002})
 	}
 
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		s := rwStartProtocolServer(t, tc)
 		for _, r := range rows {
 			r := r
@@ -130,11 +131,11 @@ func TestProtocolViolations(t *testing.T) {
 				if path == "" {
 					path = "/ws"
 				}
-				rc := rwDial(t, s.addr)
-				rc.handshake(path)
-				rc.write(r.bytes)
-				rc.expectCloseCode(r.code)
-				rc.expectClosed()
+				rc := wstest.DialRaw(t, s.addr)
+				rc.Handshake(path)
+				rc.Write(r.bytes)
+				rc.ExpectCloseCode(r.code)
+				rc.ExpectClosed()
 			})
 		}
 	})
@@ -145,7 +146,7 @@ func TestProtocolViolations(t *testing.T) {
 // first is not UTF-8. The server must answer 1007 without waiting for the
 // other 990.
 func TestProtocolUTF8FailFast(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		s := rwStartProtocolServer(t, tc)
 		for _, tt := range []struct {
 			name   string
@@ -154,19 +155,19 @@ func TestProtocolUTF8FailFast(t *testing.T) {
 			before []byte // frames sent first
 		}{
 			{"first frame", []byte("\xffabcdefghi"), frame.OpText, nil},
-			{"continuation", []byte("abc\xc0\xafdefg"), frame.OpContinuation, rwMasked(false, frame.OpText, []byte("ok"))},
+			{"continuation", []byte("abc\xc0\xafdefg"), frame.OpContinuation, wstest.Masked(false, frame.OpText, []byte("ok"))},
 		} {
 			tt := tt
 			t.Run(tt.name, func(t *testing.T) {
-				rc := rwDial(t, s.addr)
-				rc.handshake("/ws")
+				rc := wstest.DialRaw(t, s.addr)
+				rc.Handshake("/ws")
 				payload := make([]byte, 1000)
 				copy(payload, tt.prefix)
-				b := rwFrame(frame.Header{Fin: true, Opcode: tt.op, Masked: true, Mask: rwMask}, payload)
+				b := wstest.EncodeFrame(frame.Header{Fin: true, Opcode: tt.op, Masked: true, Mask: wstest.Mask}, payload)
 				hdrLen := len(b) - len(payload)
-				rc.write(rwConcat(tt.before, b[:hdrLen+10]))
-				rc.expectCloseCode(1007)
-				rc.expectClosed()
+				rc.Write(rwConcat(tt.before, b[:hdrLen+10]))
+				rc.ExpectCloseCode(1007)
+				rc.ExpectClosed()
 			})
 		}
 	})
@@ -176,36 +177,36 @@ func TestProtocolUTF8FailFast(t *testing.T) {
 // code, then the server closes the TCP connection (RFC 6455 §5.5.1, §7.1.1).
 func TestProtocolCloseEcho(t *testing.T) {
 	codes := []uint16{1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		s := rwStartProtocolServer(t, tc)
 		for _, code := range codes {
 			code := code
 			t.Run(fmt.Sprint(code), func(t *testing.T) {
-				rc := rwDial(t, s.addr)
-				rc.handshake("/ws")
-				rc.write(rwMasked(true, frame.OpClose, rwClosePayload(code, "bye")))
-				rc.expectCloseCode(int(code))
-				rc.expectClosed()
+				rc := wstest.DialRaw(t, s.addr)
+				rc.Handshake("/ws")
+				rc.Write(wstest.Masked(true, frame.OpClose, rwClosePayload(code, "bye")))
+				rc.ExpectCloseCode(int(code))
+				rc.ExpectClosed()
 			})
 		}
 		// RFC 6455 §5.5.1: a close without a status code is answered by a
 		// close without one; 1005 never goes on the wire.
 		t.Run("empty", func(t *testing.T) {
-			rc := rwDial(t, s.addr)
-			rc.handshake("/ws")
-			rc.write(rwMasked(true, frame.OpClose, nil))
-			if p := rc.expectCloseFrame(); len(p) != 0 {
+			rc := wstest.DialRaw(t, s.addr)
+			rc.Handshake("/ws")
+			rc.Write(wstest.Masked(true, frame.OpClose, nil))
+			if p := rc.ExpectCloseFrame(); len(p) != 0 {
 				t.Fatalf("close payload %q, want empty", p)
 			}
-			rc.expectClosed()
+			rc.ExpectClosed()
 		})
 		// A close in the middle of a fragmented message is allowed (§5.4).
 		t.Run("inside a fragmented message", func(t *testing.T) {
-			rc := rwDial(t, s.addr)
-			rc.handshake("/ws")
-			rc.write(rwConcat(rwMasked(false, frame.OpText, []byte("Hel")), rwMasked(true, frame.OpClose, rwClosePayload(1001, ""))))
-			rc.expectCloseCode(1001)
-			rc.expectClosed()
+			rc := wstest.DialRaw(t, s.addr)
+			rc.Handshake("/ws")
+			rc.Write(rwConcat(wstest.Masked(false, frame.OpText, []byte("Hel")), wstest.Masked(true, frame.OpClose, rwClosePayload(1001, ""))))
+			rc.ExpectCloseCode(1001)
+			rc.ExpectClosed()
 		})
 	})
 }
@@ -214,42 +215,42 @@ func TestProtocolCloseEcho(t *testing.T) {
 // a pong between its fragments (RFC 6455 §5.4): the pong answer goes out at
 // once, the message is echoed whole.
 func TestProtocolInterleavedControl(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		s := rwStartProtocolServer(t, tc)
-		rc := rwDial(t, s.addr)
-		rc.handshake("/ws")
-		rc.write(rwConcat(
-			rwMasked(false, frame.OpText, []byte("Hel")),
-			rwMasked(true, frame.OpPing, []byte("p")),
-			rwMasked(false, frame.OpContinuation, []byte("lo ")),
-			rwMasked(true, frame.OpPong, []byte("x")),
-			rwMasked(true, frame.OpContinuation, []byte("World")),
+		rc := wstest.DialRaw(t, s.addr)
+		rc.Handshake("/ws")
+		rc.Write(rwConcat(
+			wstest.Masked(false, frame.OpText, []byte("Hel")),
+			wstest.Masked(true, frame.OpPing, []byte("p")),
+			wstest.Masked(false, frame.OpContinuation, []byte("lo ")),
+			wstest.Masked(true, frame.OpPong, []byte("x")),
+			wstest.Masked(true, frame.OpContinuation, []byte("World")),
 		))
-		f := rc.readFrame()
-		if f.h.Opcode != frame.OpPong || string(f.payload) != "p" || !f.h.Fin {
-			t.Fatalf("first frame %v fin=%v %q, want pong \"p\"", f.h.Opcode, f.h.Fin, f.payload)
+		f := rc.ReadFrame()
+		if f.Header.Opcode != frame.OpPong || string(f.Payload) != "p" || !f.Header.Fin {
+			t.Fatalf("first frame %v fin=%v %q, want pong \"p\"", f.Header.Opcode, f.Header.Fin, f.Payload)
 		}
-		op, msg := rc.readMessage()
+		op, msg := rc.ReadMessage()
 		if op != frame.OpText || string(msg) != "Hello World" {
 			t.Fatalf("got %v %q, want text \"Hello World\"", op, msg)
 		}
-		rc.echo("still in sync")
+		rc.Echo("still in sync")
 	})
 }
 
 // TestProtocolByteAtATime feeds the server one byte per write.
 func TestProtocolByteAtATime(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		s := rwStartProtocolServer(t, tc)
-		rc := rwDial(t, s.addr)
-		rc.handshake("/ws")
+		rc := wstest.DialRaw(t, s.addr)
+		rc.Handshake("/ws")
 		for _, msg := range []string{"hello, slowly", string(bytes.Repeat([]byte("é"), 65))} {
-			b := rwMasked(true, frame.OpText, []byte(msg))
+			b := wstest.Masked(true, frame.OpText, []byte(msg))
 			for i := range b {
-				rc.write(b[i : i+1])
+				rc.Write(b[i : i+1])
 				time.Sleep(time.Millisecond)
 			}
-			op, got := rc.readMessage()
+			op, got := rc.ReadMessage()
 			if op != frame.OpText || string(got) != msg {
 				t.Fatalf("got %v %q, want text %q", op, got, msg)
 			}
@@ -261,27 +262,27 @@ func TestProtocolByteAtATime(t *testing.T) {
 // in a single write: the frame bytes that arrive with the request must not
 // be lost.
 func TestProtocolPipelinedFrame(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		s := rwStartProtocolServer(t, tc)
-		rc := rwDial(t, s.addr)
-		rc.write(rwConcat(
-			rwRequest("GET", s.addr, "/ws", rwUpgradeLines()),
-			rwMasked(true, frame.OpText, []byte("pipelined")),
-			rwMasked(true, frame.OpPing, []byte("ping too")),
+		rc := wstest.DialRaw(t, s.addr)
+		rc.Write(rwConcat(
+			wstest.Request("GET", s.addr, "/ws", wstest.UpgradeLines()),
+			wstest.Masked(true, frame.OpText, []byte("pipelined")),
+			wstest.Masked(true, frame.OpPing, []byte("ping too")),
 		))
-		resp := rc.readResponse()
-		if resp.status != 101 {
-			t.Fatalf("status %d", resp.status)
+		resp := rc.ReadResponse()
+		if resp.Status != 101 {
+			t.Fatalf("status %d", resp.Status)
 		}
-		op, got := rc.readMessage()
+		op, got := rc.ReadMessage()
 		if op != frame.OpText || string(got) != "pipelined" {
 			t.Fatalf("got %v %q, want text \"pipelined\"", op, got)
 		}
-		f := rc.readFrame()
-		if f.h.Opcode != frame.OpPong || string(f.payload) != "ping too" {
-			t.Fatalf("got %v %q, want pong \"ping too\"", f.h.Opcode, f.payload)
+		f := rc.ReadFrame()
+		if f.Header.Opcode != frame.OpPong || string(f.Payload) != "ping too" {
+			t.Fatalf("got %v %q, want pong \"ping too\"", f.Header.Opcode, f.Payload)
 		}
-		rc.echo("and after")
+		rc.Echo("and after")
 	})
 }
 
@@ -315,7 +316,7 @@ func rwClosesIn(data []byte) [][]byte {
 // closing the TCP connection. A normal client still works afterwards.
 func TestProtocolRandomGarbage(t *testing.T) {
 	const sequences = 200
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		s := rwStartProtocolServer(t, tc)
 		rng := rand.New(rand.NewSource(6455))
 		outcomes := map[string]int{}
@@ -330,9 +331,9 @@ func TestProtocolRandomGarbage(t *testing.T) {
 				garbage[0] = garbage[0]&0x80 | ops[rng.Intn(len(ops))]
 				garbage[1] |= 0x80
 			}
-			rc := rwDial(t, s.addr)
-			rc.handshake("/ws")
-			if err := rc.tryWrite(garbage); err != nil {
+			rc := wstest.DialRaw(t, s.addr)
+			rc.Handshake("/ws")
+			if err := rc.TryWrite(garbage); err != nil {
 				// The server may already have failed the connection.
 				outcomes["write error"]++
 				continue
@@ -353,23 +354,23 @@ func TestProtocolRandomGarbage(t *testing.T) {
 			outcome := ""
 			for j := 0; j < 100 && outcome == ""; j++ {
 				if !halfClosed {
-					_ = rc.c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-					if _, err := rc.br.Peek(1); rwIsTimeout(err) {
-						rc.closeWrite()
+					_ = rc.NetConn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+					if _, err := rc.Reader.Peek(1); wstest.IsTimeout(err) {
+						rc.CloseWrite()
 						halfClosed = true
 					}
 				}
-				f, err := rc.tryReadFrame()
+				f, err := rc.TryReadFrame()
 				switch {
 				case err != nil:
-					if !rwIsClosed(err) {
+					if !wstest.IsClosed(err) {
 						t.Fatalf("sequence %d (% x): %v", i, garbage, err)
 					}
 					outcome = "closed"
-				case f.h.Opcode == frame.OpClose:
-					code, _, perr := frame.ParseClosePayload(f.payload)
+				case f.Header.Opcode == frame.OpClose:
+					code, _, perr := frame.ParseClosePayload(f.Payload)
 					if perr != nil {
-						t.Fatalf("sequence %d (% x): server close payload %q: %v", i, garbage, f.payload, perr)
+						t.Fatalf("sequence %d (% x): server close payload %q: %v", i, garbage, f.Payload, perr)
 					}
 					switch code {
 					case 1002, 1007, 1009:
@@ -385,9 +386,9 @@ func TestProtocolRandomGarbage(t *testing.T) {
 						}
 					}
 					outcome = fmt.Sprintf("close %d", code)
-					rc.expectClosed()
-				case f.h.Opcode.IsControl() && f.h.Opcode != frame.OpPong:
-					t.Fatalf("sequence %d (% x): server sent %v", i, garbage, f.h.Opcode)
+					rc.ExpectClosed()
+				case f.Header.Opcode.IsControl() && f.Header.Opcode != frame.OpPong:
+					t.Fatalf("sequence %d (% x): server sent %v", i, garbage, f.Header.Opcode)
 				}
 				// Echoed data and pongs may come first.
 			}
@@ -407,7 +408,7 @@ func TestProtocolRandomGarbage(t *testing.T) {
 		if err := c.WriteMessage(gorilla.TextMessage, []byte("after the garbage")); err != nil {
 			t.Fatal(err)
 		}
-		_ = c.SetReadDeadline(time.Now().Add(rwIOTimeout))
+		_ = c.SetReadDeadline(time.Now().Add(wstest.IOTimeout))
 		mt, got, err := c.ReadMessage()
 		if err != nil || mt != gorilla.TextMessage || string(got) != "after the garbage" {
 			t.Fatalf("normal client: %d %q %v", mt, got, err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // TestNextWriterReadFromFrames checks how io.Copy into a NextWriter frames
@@ -22,18 +23,18 @@ import (
 // and no empty final frame, even when the message is an exact multiple of
 // 1 MiB.
 func TestNextWriterReadFromFrames(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		var upgrader websocket.HertzUpgrader
-		addr := rwStartServer(t, tc, nil, func(h *server.Hertz) {
+		addr := wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
 			h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
-				_ = upgrader.Upgrade(ctx, echoHandler) // io.Copy from NextReader to NextWriter
+				_ = upgrader.Upgrade(ctx, wstest.Echo) // io.Copy from NextReader to NextWriter
 			})
 		})
-		rc := rwDial(t, addr)
-		rc.handshake("/ws")
+		rc := wstest.DialRaw(t, addr)
+		rc.Handshake("/ws")
 		for _, size := range []int{0, 1, 16 << 10, 64<<10 + 1, 1 << 20, 1<<20 + 1, 3 << 20} {
-			msg := e2eRandomBytes(size, int64(size))
-			rc.write(rwMasked(true, frame.OpBinary, msg))
+			msg := wstest.RandomBytes(size, int64(size))
+			rc.Write(wstest.Masked(true, frame.OpBinary, msg))
 			wantFrames := (size + 1<<20 - 1) / (1 << 20)
 			if wantFrames == 0 {
 				wantFrames = 1
@@ -41,17 +42,17 @@ func TestNextWriterReadFromFrames(t *testing.T) {
 			var got []byte
 			frames := 0
 			for {
-				f := rc.readFrame()
+				f := rc.ReadFrame()
 				frames++
 				wantOp := frame.OpContinuation
 				if frames == 1 {
 					wantOp = frame.OpBinary
 				}
-				if f.h.Opcode != wantOp || f.h.Masked {
-					t.Fatalf("%d bytes: frame %d has opcode %v, masked %v", size, frames, f.h.Opcode, f.h.Masked)
+				if f.Header.Opcode != wantOp || f.Header.Masked {
+					t.Fatalf("%d bytes: frame %d has opcode %v, masked %v", size, frames, f.Header.Opcode, f.Header.Masked)
 				}
-				got = append(got, f.payload...)
-				if f.h.Fin {
+				got = append(got, f.Payload...)
+				if f.Header.Fin {
 					break
 				}
 				if frames > wantFrames {
@@ -72,16 +73,16 @@ func TestNextWriterReadFromFrames(t *testing.T) {
 // other than a message: compressed and uncompressed, after bytes written
 // with Write, and that a reader's error or lack of progress is returned.
 func TestNextWriterReadFrom(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, compress := range []bool{false, true} {
 			compress := compress
 			t.Run(fmt.Sprintf("compression=%v", compress), func(t *testing.T) {
 				prefix := []byte("written first|")
-				body := e2eRandomText(200<<10, 7)
+				body := wstest.RandomText(200<<10, 7)
 				errRead := errors.New("the source failed")
 				results := make(chan error, 3)
 				u := &websocket.HertzUpgrader{EnableCompression: compress}
-				url := "ws://" + rwStartServer(t, tc, nil, func(h *server.Hertz) {
+				url := "ws://" + wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
 					h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
 						_ = u.Upgrade(ctx, func(c *websocket.Conn) {
 							w, err := c.NextWriter(websocket.TextMessage)

@@ -13,15 +13,16 @@ import (
 	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // A peer that vanishes without FIN or RST is found by keepalive: the
 // handler's read ends with ErrKeepAliveTimeout.
 func TestKeepAliveDropsSilentPeer(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		readErr := make(chan error, 1)
 		u := &websocket.HertzUpgrader{KeepAlive: 100 * time.Millisecond}
-		url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+		url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 			_, _, err := c.ReadMessage()
 			readErr <- err
 		})
@@ -46,10 +47,10 @@ func TestKeepAliveDropsSilentPeer(t *testing.T) {
 
 // A peer that answers pings keeps its connection across many intervals.
 func TestKeepAliveKeepsLivePeer(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		var pings atomic.Int32
 		u := &websocket.HertzUpgrader{KeepAlive: 50 * time.Millisecond}
-		url := startHandler(t, tc, engineSettings{}, u, echoHandler)
+		url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, wstest.Echo)
 		c := dialGorilla(t, url, nil)
 		c.SetPingHandler(func(data string) error {
 			pings.Add(1)
@@ -81,11 +82,11 @@ func TestKeepAliveKeepsLivePeer(t *testing.T) {
 // Shutdown sends 1001 to every connection, handlers see the close and
 // return, and new upgrades get 503.
 func TestShutdownGoingAway(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		u := &websocket.HertzUpgrader{}
 		handlerErrs := make(chan error, 3)
 		var h *server.Hertz
-		addr := startServer(t, tc, engineSettings{}, func(s *server.Hertz) {
+		addr := wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(s *server.Hertz) {
 			h = s
 			s.OnShutdown = append(s.OnShutdown, u.Shutdown)
 			s.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
@@ -150,12 +151,12 @@ func TestShutdownGoingAway(t *testing.T) {
 // Shutdown returns when its context ends even if handlers ignore their
 // connections and peers never answer, and the connections are closed.
 func TestShutdownForcesStuckConnections(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		u := &websocket.HertzUpgrader{}
 		started := make(chan struct{}, 1)
 		testDone := make(chan struct{})
 		t.Cleanup(func() { close(testDone) })
-		url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+		url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 			started <- struct{}{}
 			<-testDone // a handler that ignores its connection
 		})
@@ -192,14 +193,14 @@ func TestShutdownForcesStuckConnections(t *testing.T) {
 // peer's close, then drops the TCP connection (RFC 6455 §7.1.1), even when
 // nobody reads it.
 func TestCloseHandshakeTimeout(t *testing.T) {
-	for _, tc := range transports {
+	for _, tc := range wstest.Transports {
 		tc := tc
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.Name, func(t *testing.T) {
 			t.Parallel()
 			testDone := make(chan struct{})
 			t.Cleanup(func() { close(testDone) })
 			u := &websocket.HertzUpgrader{}
-			url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+			url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 				_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 				<-testDone // never reads, never closes
 			})

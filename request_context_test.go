@@ -1,12 +1,10 @@
 package websocket_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // requestView is what a handler read from its RequestContext.
@@ -59,12 +58,12 @@ func readView(ctx *app.RequestContext) requestView {
 // every hijack setting (hertz-contrib's examples read ctx in the handler).
 func TestRequestContextValidInHandler(t *testing.T) {
 	const handlers = 20
-	for _, tc := range transports {
-		for _, es := range allEngineSettings {
+	for _, tc := range wstest.Transports {
+		for _, es := range wstest.AllEngineSettings {
 			tc, es := tc, es
-			t.Run(tc.name+"/"+es.String(), func(t *testing.T) {
+			t.Run(tc.Name+"/"+es.String(), func(t *testing.T) {
 				var u websocket.HertzUpgrader
-				addr := startServer(t, tc, es, func(h *server.Hertz) {
+				addr := wstest.StartServer(t, tc, es, nil, func(h *server.Hertz) {
 					mw := func(c context.Context, ctx *app.RequestContext) {
 						ctx.Set("value", "mw-"+string(ctx.GetHeader("X-Id")))
 						ctx.Next(c)
@@ -140,44 +139,43 @@ func upgradeWithBody(t *testing.T, addr, id string) (requestView, string) {
 	t.Helper()
 	// Runs on its own goroutine: errors go to t.Error, not t.Fatal, so
 	// the raw client's try* methods are used.
-	conn, err := net.DialTimeout("tcp", addr, rwIOTimeout)
+	rc, err := wstest.TryDialRaw(t, addr)
 	if err != nil {
 		t.Error(err)
 		return requestView{}, ""
 	}
-	defer conn.Close()
-	rc := &rwConn{t: t, addr: addr, c: conn, br: bufio.NewReader(conn)}
+	defer rc.NetConn.Close()
 	want := expectedView(id)
-	lines := append(rwUpgradeLines(),
+	lines := append(wstest.UpgradeLines(),
 		"Authorization: "+want.Header,
 		"Cookie: session="+want.Cookie,
 		"X-Id: "+id,
 		fmt.Sprintf("Content-Length: %d", len(want.Body)))
-	req := append(rwRequest("GET", addr, "/ws/"+want.Param+"?id="+want.Query, lines), want.Body...)
-	if err := rc.tryWrite(req); err != nil {
+	req := append(wstest.Request("GET", addr, "/ws/"+want.Param+"?id="+want.Query, lines), want.Body...)
+	if err := rc.TryWrite(req); err != nil {
 		t.Error(err)
 		return requestView{}, ""
 	}
-	if resp, err := rc.tryReadResponse(); err != nil || resp.status != 101 {
+	if resp, err := rc.TryReadResponse(); err != nil || resp.Status != 101 {
 		t.Errorf("%s: handshake answered %+v, %v", id, resp, err)
 		return requestView{}, ""
 	}
 	// A frame right after the 101, as a client may send it, lands in the
 	// buffer Hertz read the request (and its body) into.
-	if err := rc.tryWrite(rwMasked(true, frame.OpText, []byte("hello"))); err != nil {
+	if err := rc.TryWrite(wstest.Masked(true, frame.OpText, []byte("hello"))); err != nil {
 		t.Error(err)
 		return requestView{}, ""
 	}
-	f, err := rc.tryReadFrame()
-	if err != nil || f.h.Opcode != frame.OpText || !f.h.Fin {
-		t.Errorf("%s: reading the handler's report: %+v, %v", id, f.h, err)
+	f, err := rc.TryReadFrame()
+	if err != nil || f.Header.Opcode != frame.OpText || !f.Header.Fin {
+		t.Errorf("%s: reading the handler's report: %+v, %v", id, f.Header, err)
 		return requestView{}, ""
 	}
 	var v requestView
-	if err := json.Unmarshal(f.payload, &v); err != nil {
-		t.Errorf("%s: %v in %q", id, err, f.payload)
+	if err := json.Unmarshal(f.Payload, &v); err != nil {
+		t.Errorf("%s: %v in %q", id, err, f.Payload)
 	}
-	return v, conn.LocalAddr().String()
+	return v, rc.NetConn.LocalAddr().String()
 }
 
 // httpTraffic sends keep-alive POST requests with values of its own and

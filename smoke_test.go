@@ -5,12 +5,13 @@ import (
 
 	gorilla "github.com/gorilla/websocket"
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 func TestSmokeEcho(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		u := &websocket.HertzUpgrader{}
-		url := startHandler(t, tc, engineSettings{}, u, echoHandler)
+		url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, wstest.Echo)
 		c := dialGorilla(t, url, nil)
 		for _, msg := range []string{"hello", "", "world"} {
 			if err := c.WriteMessage(gorilla.TextMessage, []byte(msg)); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/cloudwego/hertz/pkg/app/server"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // TestUpgradeMiddlewareAfterNext checks what middleware that runs after
@@ -18,14 +19,14 @@ import (
 // a Set-Cookie set before it too, and a middleware that replaces the 101
 // with an error gets its error sent and no WebSocket handler runs.
 func TestUpgradeMiddlewareAfterNext(t *testing.T) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		var calls atomic.Int32
 		var upgrader websocket.HertzUpgrader
 		handler := func(c *websocket.Conn) {
 			calls.Add(1)
-			echoHandler(c)
+			wstest.Echo(c)
 		}
-		addr := rwStartServer(t, tc, nil, func(h *server.Hertz) {
+		addr := wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
 			h.Use(func(c context.Context, ctx *app.RequestContext) {
 				ctx.Next(c)
 				ctx.Response.Header.Set("X-After-Upgrade", "seen")
@@ -43,22 +44,22 @@ func TestUpgradeMiddlewareAfterNext(t *testing.T) {
 			})
 		})
 
-		rc := rwDial(t, addr)
-		rc.write(rwRequest("GET", addr, "/ws", rwUpgradeLines()))
-		resp := rc.readResponse()
-		if resp.status != 101 {
-			t.Fatalf("status %d, want 101", resp.status)
+		rc := wstest.DialRaw(t, addr)
+		rc.Write(wstest.Request("GET", addr, "/ws", wstest.UpgradeLines()))
+		resp := rc.ReadResponse()
+		if resp.Status != 101 {
+			t.Fatalf("status %d, want 101", resp.Status)
 		}
 		for name, want := range map[string]string{
 			"X-After-Upgrade":      "seen",
 			"Set-Cookie":           "session=abc",
-			"Sec-WebSocket-Accept": rwSampleAccept,
+			"Sec-WebSocket-Accept": wstest.SampleAccept,
 		} {
-			if got := resp.header.Values(name); len(got) != 1 || got[0] != want {
+			if got := resp.Header.Values(name); len(got) != 1 || got[0] != want {
 				t.Errorf("101 header %s = %q, want [%q]", name, got, want)
 			}
 		}
-		rc.echo("after the middleware")
+		rc.Echo("after the middleware")
 
 		for _, tt := range []struct {
 			query  string
@@ -68,13 +69,13 @@ func TestUpgradeMiddlewareAfterNext(t *testing.T) {
 			{"reset", 401, "denied after upgrade"},
 			{"status", 403, ""},
 		} {
-			denied := rwDial(t, addr)
-			denied.write(rwRequest("GET", addr, "/ws?deny="+tt.query, rwUpgradeLines()))
-			resp = denied.readResponse()
-			if resp.status != tt.status || string(resp.body) != tt.body {
-				t.Fatalf("deny=%s: status %d body %q, want %d %q", tt.query, resp.status, resp.body, tt.status, tt.body)
+			denied := wstest.DialRaw(t, addr)
+			denied.Write(wstest.Request("GET", addr, "/ws?deny="+tt.query, wstest.UpgradeLines()))
+			resp = denied.ReadResponse()
+			if resp.Status != tt.status || string(resp.Body) != tt.body {
+				t.Fatalf("deny=%s: status %d body %q, want %d %q", tt.query, resp.Status, resp.Body, tt.status, tt.body)
 			}
-			denied.expectClosed()
+			denied.ExpectClosed()
 		}
 		if got := calls.Load(); got != 1 {
 			t.Fatalf("handler ran %d times, want 1 (not for the denied requests)", got)

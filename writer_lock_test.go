@@ -18,6 +18,7 @@ import (
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // The tests in this file call every write method of a server Conn where it
@@ -76,8 +77,8 @@ var wlClients = []wlClient{
 }
 
 // wlForEach runs f on each transport with each client.
-func wlForEach(t *testing.T, f func(t *testing.T, tc transportCase, cl wlClient)) {
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+func wlForEach(t *testing.T, f func(t *testing.T, tc wstest.Transport, cl wlClient)) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, cl := range wlClients {
 			cl := cl
 			t.Run(cl.name, func(t *testing.T) { f(t, tc, cl) })
@@ -99,13 +100,13 @@ type wlServer struct {
 // wlServe starts a server whose handler runs steps. When the test ends, a
 // handler still inside its steps is stuck: its Conn is closed, which wakes
 // every wait, so that the server can shut down.
-func wlServe(t *testing.T, tc transportCase, u *websocket.HertzUpgrader, steps func(c *websocket.Conn) error) *wlServer {
+func wlServe(t *testing.T, tc wstest.Transport, u *websocket.HertzUpgrader, steps func(c *websocket.Conn) error) *wlServer {
 	t.Helper()
 	if u == nil {
 		u = &websocket.HertzUpgrader{}
 	}
 	s := &wlServer{done: make(chan error, 1)}
-	s.url = startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+	s.url = wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 		s.mu.Lock()
 		s.conn = c
 		s.mu.Unlock()
@@ -216,7 +217,7 @@ func TestWriterNextWriterClosesOpenWriter(t *testing.T) {
 		{"buffered", 10},
 		{"started", 3*websocket.DefaultWriteBufferSize + 7},
 	}
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		for _, compress := range []bool{false, true} {
 			for _, size := range sizes {
 				compress, size := compress, size
@@ -298,8 +299,8 @@ func TestWriterNextWriterClosesOpenWriter(t *testing.T) {
 // of the new message comes between that Write's frames.
 func TestWriterNextWriterWaitsForCallInProgress(t *testing.T) {
 	const size = 24 << 20 // more than the socket buffers of both ends hold
-	big := e2eRandomBytes(size, 5)
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	big := wstest.RandomBytes(size, 5)
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
 			w, err := c.NextWriter(websocket.BinaryMessage)
 			if err != nil {
@@ -363,7 +364,7 @@ func TestWriterWholeMessageWaitsForOpenWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
 			w, err := c.NextWriter(websocket.TextMessage)
 			if err != nil {
@@ -465,7 +466,7 @@ func TestWriterSameGoroutineWholeMessageWaits(t *testing.T) {
 			return err
 		}},
 	}
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		for _, tt := range waits {
 			tt := tt
 			t.Run(tt.name, func(t *testing.T) {
@@ -527,7 +528,7 @@ func TestWriterClosedWriter(t *testing.T) {
 	for _, mt := range []int{websocket.TextMessage, websocket.PingMessage} {
 		mt := mt
 		t.Run(e2eTypeName(mt), func(t *testing.T) {
-			wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+			wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 				s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
 					w, err := c.NextWriter(mt)
 					if err != nil {
@@ -594,7 +595,7 @@ func TestWriterConnCloseWithOpenWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
 			w, err := c.NextWriter(websocket.BinaryMessage)
 			if err != nil {
@@ -647,7 +648,7 @@ func TestWriterConnCloseWithOpenWriter(t *testing.T) {
 // also when the read is ReadFrom's source, an echo's io.Copy from a
 // message in which the ping arrives between two frames.
 func TestWriterHandlersWriteWhileReading(t *testing.T) {
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		t.Run("ReadMessage", func(t *testing.T) {
 			s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
 				c.SetPingHandler(func(d string) error {
@@ -722,7 +723,7 @@ func TestWriterHandlersWriteWhileReading(t *testing.T) {
 			pongs := make(chan string, 4)
 			p.SetPongHandler(func(d string) error { pongs <- d; return nil })
 			// A message in two frames with a ping between them.
-			want := e2eRandomBytes(8000, 9)
+			want := wstest.RandomBytes(8000, 9)
 			if err := wlWriteSplit(p, want[:5000], want[5000:]); err != nil {
 				t.Fatal(err)
 			}
@@ -808,7 +809,7 @@ func TestWriterReadFromSourceReentry(t *testing.T) {
 			return nil
 		}, "def", outcome{6, false}, []string{"abcdef"}},
 	}
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		for _, compress := range []bool{false, true} {
 			for _, tt := range cases {
 				compress, tt := compress, tt
@@ -855,10 +856,10 @@ func TestWriterReadFromSourceReentry(t *testing.T) {
 // handler reads on a goroutine of its own meanwhile, as keepalive needs the
 // pongs to be read.
 func TestWriterKeepAliveWithOpenWriter(t *testing.T) {
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		u := &websocket.HertzUpgrader{KeepAlive: 100 * time.Millisecond}
 		result := make(chan error, 1)
-		url := startHandler(t, tc, engineSettings{}, u, func(c *websocket.Conn) {
+		url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 			readDone := make(chan struct{})
 			go func() {
 				defer close(readDone)
@@ -905,7 +906,7 @@ func TestWriterKeepAliveWithOpenWriter(t *testing.T) {
 // ended is never reused: writing to it later, after its slot has served
 // other messages, fails instead of adding to one of them.
 func TestWriterRetiredWriterStaysClosed(t *testing.T) {
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
 			w1, err := c.NextWriter(websocket.TextMessage)
 			if err != nil {
@@ -956,7 +957,7 @@ func TestWriterRetiredWriterStaysClosed(t *testing.T) {
 // each goroutine's in its order.
 func TestWriterOneStreamerManyWriters(t *testing.T) {
 	const perWriter = 40
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		pms := make([]*websocket.PreparedMessage, perWriter)
 		for i := range pms {
 			pm, err := websocket.NewPreparedMessage(websocket.TextMessage, []byte(fmt.Sprintf("g2:%d:%s", i, strings.Repeat("p", i*37))))
@@ -1136,29 +1137,29 @@ func TestWriterNoDataFrameAfterClose(t *testing.T) {
 			return nil
 		}, []frame.Opcode{frame.OpText, frame.OpClose}},
 	}
-	forEachTransport(t, func(t *testing.T, tc transportCase) {
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, tt := range cases {
 			tt := tt
 			t.Run(tt.name, func(t *testing.T) {
 				result := make(chan error, 1)
 				u := &websocket.HertzUpgrader{}
-				addr := startServer(t, tc, engineSettings{}, func(h *server.Hertz) {
+				addr := wstest.StartServer(t, tc, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
 					h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
 						_ = u.Upgrade(ctx, func(c *websocket.Conn) { result <- tt.steps(c) })
 					})
 				})
-				rc := rwDial(t, addr)
-				rc.handshake("/ws")
+				rc := wstest.DialRaw(t, addr)
+				rc.Handshake("/ws")
 				var got []frame.Opcode
 				for {
-					f, err := rc.tryReadFrame()
+					f, err := rc.TryReadFrame()
 					if err != nil {
-						if !rwIsClosed(err) {
+						if !wstest.IsClosed(err) {
 							t.Fatalf("after frames %v: %v", got, err)
 						}
 						break
 					}
-					got = append(got, f.h.Opcode)
+					got = append(got, f.Header.Opcode)
 				}
 				if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 					t.Fatalf("frames %v, want %v", got, tt.want)
@@ -1223,7 +1224,7 @@ func (m wlMarshaler) MarshalJSON() ([]byte, error) {
 // NetConn go out while a writer is open: none of it runs under a lock it
 // needs.
 func TestWriterUserCodeWrites(t *testing.T) {
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		pool := &wlPool{errs: make(chan error, 16)}
 		u := &websocket.HertzUpgrader{WriteBufferPool: pool}
 		s := wlServe(t, tc, u, func(c *websocket.Conn) error {
@@ -1292,7 +1293,7 @@ func TestWriterUserCodeWrites(t *testing.T) {
 // frames, a valid stream), and the first goroutine's next call on its writer
 // fails, so it knows. NextWriter is for one goroutine at a time.
 func TestWriterNextWriterFromAnotherGoroutine(t *testing.T) {
-	wlForEach(t, func(t *testing.T, tc transportCase, cl wlClient) {
+	wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 		s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
 			w, err := c.NextWriter(websocket.TextMessage)
 			if err != nil {
