@@ -10,7 +10,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
-	"go.uber.org/goleak"
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
@@ -68,20 +67,6 @@ func startBadInputServer(t *testing.T, tc wstest.Transport) *badInputServer {
 		t.Fatalf("warm-up connection ended with %v", err)
 	}
 	return s
-}
-
-// expectNoNewGoroutines fails unless every goroutine that was not running
-// when base was taken has ended, waiting up to about five seconds for
-// connections to be torn down.
-func expectNoNewGoroutines(t *testing.T, base goleak.Option) {
-	t.Helper()
-	var err error
-	for i := 0; i < 10; i++ {
-		if err = goleak.Find(base); err == nil {
-			return
-		}
-	}
-	t.Fatalf("goroutines left behind: %v", err)
 }
 
 // badRequest builds a request by hand: the request line, then lines, each
@@ -296,7 +281,7 @@ func TestBadInputServer(t *testing.T) {
 		for _, r := range handshakes {
 			r := r
 			t.Run("handshake/"+r.name, func(t *testing.T) {
-				base := goleak.IgnoreCurrent()
+				base := wstest.Goroutines()
 				rc := wstest.DialRaw(t, s.addr)
 				rc.Write(r.request(s.addr))
 				resp := rc.ReadResponse()
@@ -317,7 +302,7 @@ func TestBadInputServer(t *testing.T) {
 				} else {
 					rc.NetConn.Close()
 				}
-				expectNoNewGoroutines(t, base)
+				wstest.WaitGoroutines(t, base, 0)
 				select {
 				case err := <-s.readErrs:
 					t.Fatalf("a handler ran after a refused handshake (%v)", err)
@@ -328,7 +313,7 @@ func TestBadInputServer(t *testing.T) {
 		for _, r := range frames {
 			r := r
 			t.Run("frames/"+r.name, func(t *testing.T) {
-				base := goleak.IgnoreCurrent()
+				base := wstest.Goroutines()
 				path := r.path
 				if path == "" {
 					path = "/ws"
@@ -356,7 +341,7 @@ func TestBadInputServer(t *testing.T) {
 				rc.ExpectClosed()
 				checkHandlerError(t, <-s.readErrs, r.code)
 				rc.NetConn.Close()
-				expectNoNewGoroutines(t, base)
+				wstest.WaitGoroutines(t, base, 0)
 			})
 		}
 	})
@@ -416,7 +401,7 @@ func TestBadInputClient(t *testing.T) {
 	for _, r := range badClientRows() {
 		r := r
 		t.Run(r.name, func(t *testing.T) {
-			base := goleak.IgnoreCurrent()
+			base := wstest.Goroutines()
 			c, p := ctRawUpgrade(t, &websocket.Dialer{ReadLimit: r.readLimit})
 			p.write(string(r.frames))
 			_, _, err := c.ReadMessage()
@@ -432,7 +417,7 @@ func TestBadInputClient(t *testing.T) {
 			p.expectEOF()
 			c.Close()
 			p.c.Close()
-			expectNoNewGoroutines(t, base)
+			wstest.WaitGoroutines(t, base, 0)
 		})
 	}
 }

@@ -23,7 +23,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,25 +109,6 @@ func ctCountingDial(written *atomic.Int64) func(ctx context.Context, network, ad
 			return nil, err
 		}
 		return &ctCountConn{Conn: c, written: written}, nil
-	}
-}
-
-// ctWaitGoroutines waits (bounded) until no more goroutines run than
-// baseline, and fails with a dump of them if that never happens.
-func ctWaitGoroutines(t testing.TB, baseline int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= baseline {
-			return
-		}
-		if time.Now().After(deadline) {
-			var buf bytes.Buffer
-			_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
-			t.Fatalf("goroutine leak: %d before, still %d after 5s\n%s", baseline, n, buf.String())
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -1545,7 +1525,7 @@ func TestClientDialerHandshakeFailures(t *testing.T) {
 		cs := cs
 		t.Run(cs.name, func(t *testing.T) {
 			l := ctListen(t)
-			baseline := runtime.NumGoroutine()
+			baseline := wstest.Goroutines()
 			ctx, cancel := context.WithTimeout(context.Background(), ctGuard)
 			defer cancel()
 			d := cs.dialer
@@ -1564,7 +1544,7 @@ func TestClientDialerHandshakeFailures(t *testing.T) {
 			}
 			cs.check(t, r)
 			p.expectEOF()
-			ctWaitGoroutines(t, baseline)
+			wstest.WaitGoroutines(t, baseline, 0)
 		})
 	}
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
-	"go.uber.org/goleak"
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
@@ -97,7 +96,7 @@ func expectNoConnections(t *testing.T, u *websocket.HertzUpgrader) {
 func TestFaultPeerResetMidFrame(t *testing.T) {
 	forEachTransportAndPool(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		s := startFaultServer(t, tc, es)
-		base := goleak.IgnoreCurrent()
+		base := wstest.Goroutines()
 		rc := wstest.DialRaw(t, s.addr)
 		rc.Handshake("/ws")
 		rc.Write(wstest.Masked(true, frame.OpBinary, make([]byte, 1000))[:100])
@@ -111,7 +110,7 @@ func TestFaultPeerResetMidFrame(t *testing.T) {
 			t.Fatalf("read error %v (%T), want close 1006", err, err)
 		}
 		expectNoConnections(t, s.u)
-		expectNoNewGoroutines(t, base)
+		wstest.WaitGoroutines(t, base, 0)
 		rc2 := wstest.DialRaw(t, s.addr)
 		rc2.Handshake("/ws")
 		rc2.Write(wstest.Masked(true, frame.OpText, []byte("next")))
@@ -136,7 +135,7 @@ func TestFaultPeerHalfCloses(t *testing.T) {
 		} {
 			tt := tt
 			t.Run(tt.name, func(t *testing.T) {
-				base := goleak.IgnoreCurrent()
+				base := wstest.Goroutines()
 				rc := wstest.DialRaw(t, s.addr)
 				rc.Handshake("/ws")
 				rc.Write(rwConcat(wstest.Masked(true, frame.OpText, []byte("last words")), tt.after))
@@ -155,7 +154,7 @@ func TestFaultPeerHalfCloses(t *testing.T) {
 				rc.ExpectClosed()
 				rc.NetConn.Close()
 				expectNoConnections(t, s.u)
-				expectNoNewGoroutines(t, base)
+				wstest.WaitGoroutines(t, base, 0)
 			})
 		}
 	})
@@ -207,7 +206,7 @@ func TestFaultPeerStopsReading(t *testing.T) {
 		<-warmed
 		expectNoConnections(t, u)
 
-		base := goleak.IgnoreCurrent()
+		base := wstest.Goroutines()
 		rc := wstest.DialRaw(t, addr)
 		if err := rc.NetConn.(*net.TCPConn).SetReadBuffer(4096); err != nil {
 			t.Fatal(err)
@@ -232,7 +231,7 @@ func TestFaultPeerStopsReading(t *testing.T) {
 		t.Logf("%d writes of 64 KiB, then %v after %v", r.writes, r.err, r.blocked)
 		expectNoConnections(t, u)
 		rc.NetConn.Close()
-		expectNoNewGoroutines(t, base)
+		wstest.WaitGoroutines(t, base, 0)
 	})
 }
 

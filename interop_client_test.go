@@ -25,6 +25,7 @@ import (
 	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/internal/wstest"
 )
 
 // The tests in this file judge our client, websocket.Dialer, against
@@ -116,13 +117,6 @@ func ciFullSizes() []int {
 
 // ciMediumSizes leave out the 16 MiB messages.
 var ciMediumSizes = []int{0, 1, 125, 126, 65535, 65536, 1 << 20}
-
-// ciCheckGoroutines fails the test if it leaves goroutines behind. It must
-// be called first, so that its cleanup runs after every other.
-func ciCheckGoroutines(t *testing.T) {
-	base := lcGoroutines()
-	t.Cleanup(func() { lcWaitGoroutines(t, base, 2) })
-}
 
 // ---- payloads ---------------------------------------------------------------
 
@@ -1089,7 +1083,7 @@ func ciStartNode(t *testing.T, pmd interface{}, protocols []string) ciServer {
 // TestClientInteropGorilla: our client against a gorilla/websocket server,
 // which negotiates permessage-deflate only without context takeover.
 func TestClientInteropGorilla(t *testing.T) {
-	ciCheckGoroutines(t)
+	wstest.CheckGoroutines(t, 2)
 	gorillaServer := func(compress bool) ciStart {
 		return func(t *testing.T, protocols []string) ciServer { return ciStartGorilla(t, compress, protocols) }
 	}
@@ -1139,7 +1133,7 @@ func TestClientInteropGorilla(t *testing.T) {
 // TestClientInteropCoder: our client against a coder/websocket server in
 // each of its compression modes.
 func TestClientInteropCoder(t *testing.T) {
-	ciCheckGoroutines(t)
+	wstest.CheckGoroutines(t, 2)
 	coderServer := func(mode cws.CompressionMode) ciStart {
 		return func(t *testing.T, protocols []string) ciServer { return ciStartCoder(t, mode, protocols) }
 	}
@@ -1174,7 +1168,7 @@ func TestClientInteropCoder(t *testing.T) {
 // TestClientInteropNode: our client against Node's ws server.
 func TestClientInteropNode(t *testing.T) {
 	nodeClient(t)
-	ciCheckGoroutines(t)
+	wstest.CheckGoroutines(t, 2)
 	nodeServer := func(pmd interface{}) ciStart {
 		return func(t *testing.T, protocols []string) ciServer { return ciStartNode(t, pmd, protocols) }
 	}
@@ -1212,7 +1206,7 @@ func TestClientInteropNode(t *testing.T) {
 // there with "invalid distance too far back".
 func TestClientInteropNodeWindowBits(t *testing.T) {
 	nodeClient(t)
-	ciCheckGoroutines(t)
+	wstest.CheckGoroutines(t, 2)
 	sizes := []int{0, 1, 125, 126, 65535, 65536, 300 << 10}
 	var cases []ciCase
 	for bits := 8; bits <= 15; bits++ {

@@ -14,7 +14,6 @@ import (
 	"net"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -200,42 +199,6 @@ func lcExpectSilence(t *testing.T, c *gorilla.Conn, d time.Duration, tag string)
 	}
 	if !wstest.IsTimeout(err) {
 		t.Errorf("%s: connection failed instead of staying silent: %v", tag, err)
-	}
-}
-
-// lcGoroutines returns the current goroutine count once it has settled a
-// little.
-func lcGoroutines() int {
-	n := runtime.NumGoroutine()
-	for i := 0; i < 20; i++ {
-		time.Sleep(10 * time.Millisecond)
-		m := runtime.NumGoroutine()
-		if m == n {
-			break
-		}
-		n = m
-	}
-	return n
-}
-
-// lcWaitGoroutines waits (bounded) until the goroutine count is at most
-// baseline+slack, and fails with a dump of the goroutines if it never is.
-func lcWaitGoroutines(t *testing.T, baseline, slack int) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= baseline+slack {
-			t.Logf("goroutines: baseline %d, now %d", baseline, n)
-			return
-		}
-		if time.Now().After(deadline) {
-			var buf bytes.Buffer
-			_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
-			t.Errorf("goroutine leak: baseline %d (+%d slack), still %d after 5s\n%s", baseline, slack, n, buf.String())
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -744,7 +707,7 @@ func lcInFlightWrites(t *testing.T, tc wstest.Transport, es wstest.EngineSetting
 		},
 	})
 	lcWarmUp(t, s, "/echo")
-	baseline := lcGoroutines()
+	baseline := wstest.Goroutines()
 
 	client := dialGorilla(t, s.url("/write"), nil)
 	clientDone := make(chan error, 1)
@@ -787,7 +750,7 @@ func lcInFlightWrites(t *testing.T, tc wstest.Transport, es wstest.EngineSetting
 	}
 	client.Close()
 	s.waitIdle(t, 5*time.Second)
-	lcWaitGoroutines(t, baseline, 3)
+	wstest.WaitGoroutines(t, baseline, 3)
 }
 
 // 6. An open NextWriter does not block Close; the writer fails afterwards,
@@ -927,7 +890,7 @@ func TestLifecycleNoGoroutineLeak(t *testing.T) {
 		const conns = 50
 		s := lcServe(t, tc, es, map[string]websocket.HertzHandler{"/echo": wstest.Echo})
 		lcWarmUp(t, s, "/echo")
-		baseline := lcGoroutines()
+		baseline := wstest.Goroutines()
 
 		var wg sync.WaitGroup
 		errs := make(chan error, conns)
@@ -971,6 +934,6 @@ func TestLifecycleNoGoroutineLeak(t *testing.T) {
 			t.Error(err)
 		}
 		s.waitIdle(t, 5*time.Second)
-		lcWaitGoroutines(t, baseline, 5)
+		wstest.WaitGoroutines(t, baseline, 5)
 	})
 }
