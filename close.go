@@ -49,110 +49,63 @@ func FormatCloseMessage(closeCode int, text string) []byte {
 	return b
 }
 
-// SetCloseHandler sets the handler for close messages received from the
-// peer. The code argument to h is the received close code or
-// CloseNoStatusReceived if the close message is empty. The default close
-// handler sends a close message back to the peer, echoing the code, after
-// which the server closes the TCP connection (RFC 6455 §5.5.1, §7.1.1).
+// closeWasSent records that a close frame has gone out, by whichever path:
+// no data frame may follow it (RFC 6455 §5.5.1), the TCP connection closes
+// if the peer's close came first, and otherwise the peer's close is awaited
+// for CloseHandshakeTimeout (§7.1.1). The caller holds frameLock.
+func (c *Conn) closeWasSent() {
+	c.closeSent.Store(true)
+	c.closeIfHandshakeDone()
+	if !c.closed.Load() && c.closeTimeout > 0 {
+		time.AfterFunc(c.closeTimeout, func() {
+			if !c.closeReceived.Load() {
+				_ = c.Close()
+			}
+		})
+	}
+}
+
+// closeIfHandshakeDone closes the TCP connection once close frames have gone
+// both ways. RFC 6455 §7.1.1: the server should close the TCP connection
+// first; a client waits for the server to do so.
+func (c *Conn) closeIfHandshakeDone() {
+	if c.role == frame.RoleServer && c.closeSent.Load() && c.closeReceived.Load() {
+		_ = c.Close()
+	}
+}
+
+// Close closes the underlying network connection without sending or waiting
+// for a close message, and wakes any goroutine blocked reading or writing on
+// the Conn. It is safe to call from any goroutine. The first call returns
+// the transport's result; later calls return ErrConnClosed.
 //
-// The handler function is called from the NextReader, ReadMessage and message
-// reader Read methods. The application must read the connection to process
-// close messages. After the handler returns, the read method returns a
-// *CloseError.
-//
-// A handler that does not send a close message leaves the connection open
-// for writing until the application sends one or closes the Conn.
-func (c *Conn) SetCloseHandler(h func(code int, text string) error) {
-	if h == nil {
-		h = c.defaultCloseHandler
-	}
-	c.handlerMu.Lock()
-	c.closeHandler = h
-	c.handlerMu.Unlock()
-}
-
-// CloseHandler returns the current close handler.
-func (c *Conn) CloseHandler() func(code int, text string) error {
-	c.handlerMu.RLock()
-	h := c.closeHandler
-	c.handlerMu.RUnlock()
-	if h == nil {
-		return c.defaultCloseHandler
-	}
-	return h
-}
-
-func (c *Conn) defaultCloseHandler(code int, _ string) error {
-	// The echo is a courtesy: a peer that closed the TCP connection right
-	// after its close frame (as one failing the connection does) cannot
-	// receive it, and the read must still report the peer's close code,
-	// not the failed write. ErrCloseSent means we started the handshake
-	// and this close completes it. As in gorilla/websocket.
-	_ = c.WriteControl(CloseMessage, FormatCloseMessage(code, ""), time.Now().Add(closeWriteTimeout))
-	return nil
-}
-
-// SetPingHandler sets the handler for ping messages received from the peer.
-// The appData argument to h is the PING message application data. The
-// default ping handler sends a pong with the same application data to the
-// peer (RFC 6455 §5.5.2).
-//
-// The handler function is called from the NextReader, ReadMessage and message
-// reader Read methods. The application must read the connection to process
-// ping messages.
-func (c *Conn) SetPingHandler(h func(appData string) error) {
-	if h == nil {
-		h = c.defaultPingHandler
-	}
-	c.handlerMu.Lock()
-	c.pingHandler = h
-	c.handlerMu.Unlock()
-}
-
-// PingHandler returns the current ping handler.
-func (c *Conn) PingHandler() func(appData string) error {
-	c.handlerMu.RLock()
-	h := c.pingHandler
-	c.handlerMu.RUnlock()
-	if h == nil {
-		return c.defaultPingHandler
-	}
-	return h
-}
-
-func (c *Conn) defaultPingHandler(appData string) error {
-	err := c.WriteControl(PongMessage, []byte(appData), time.Now().Add(closeWriteTimeout))
-	if err == ErrCloseSent {
-		return nil // RFC 6455 §5.5.1: after a close is sent, no pong is owed
-	}
+// To close the WebSocket politely, first send a close message with
+// WriteControl(CloseMessage, FormatCloseMessage(code, text), deadline) and
+// read until the peer's close arrives.
+func (c *Conn) Close() error {
+	err := ErrConnClosed
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		close(c.done)
+		c.stopKeepAlive()
+		if c.usesClock {
+			clock.release()
+		}
+		err = c.t.Close()
+		if c.shutdown != nil {
+			c.shutdown()
+		}
+	})
 	return err
 }
 
-// SetPongHandler sets the handler for pong messages received from the peer.
-// The appData argument to h is the PONG message application data. The
-// default pong handler does nothing.
-//
-// The handler function is called from the NextReader, ReadMessage and message
-// reader Read methods. The application must read the connection to process
-// pong messages.
-func (c *Conn) SetPongHandler(h func(appData string) error) {
-	if h == nil {
-		h = defaultPongHandler
-	}
-	c.handlerMu.Lock()
-	c.pongHandler = h
-	c.handlerMu.Unlock()
+// release is called when the server handler returns: it closes the
+// connection and waits until no goroutine is inside a transport call, so
+// that nothing touches the connection after Hertz takes it back.
+func (c *Conn) release() {
+	_ = c.Close()
+	c.readMu.Lock()
+	c.frameLock <- struct{}{}
+	<-c.frameLock
+	c.readMu.Unlock()
 }
-
-// PongHandler returns the current pong handler.
-func (c *Conn) PongHandler() func(appData string) error {
-	c.handlerMu.RLock()
-	h := c.pongHandler
-	c.handlerMu.RUnlock()
-	if h == nil {
-		return defaultPongHandler
-	}
-	return h
-}
-
-func defaultPongHandler(string) error { return nil }

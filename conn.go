@@ -251,42 +251,6 @@ func (c *Conn) SetCompressionLevel(level int) error {
 	return nil
 }
 
-// Close closes the underlying network connection without sending or waiting
-// for a close message, and wakes any goroutine blocked reading or writing on
-// the Conn. It is safe to call from any goroutine. The first call returns
-// the transport's result; later calls return ErrConnClosed.
-//
-// To close the WebSocket politely, first send a close message with
-// WriteControl(CloseMessage, FormatCloseMessage(code, text), deadline) and
-// read until the peer's close arrives.
-func (c *Conn) Close() error {
-	err := ErrConnClosed
-	c.closeOnce.Do(func() {
-		c.closed.Store(true)
-		close(c.done)
-		c.stopKeepAlive()
-		if c.usesClock {
-			clock.release()
-		}
-		err = c.t.Close()
-		if c.shutdown != nil {
-			c.shutdown()
-		}
-	})
-	return err
-}
-
-// release is called when the server handler returns: it closes the
-// connection and waits until no goroutine is inside a transport call, so
-// that nothing touches the connection after Hertz takes it back.
-func (c *Conn) release() {
-	_ = c.Close()
-	c.readMu.Lock()
-	c.frameLock <- struct{}{}
-	<-c.frameLock
-	c.readMu.Unlock()
-}
-
 // acquire takes a lock channel, giving up with ErrConnClosed once the Conn
 // is closed.
 func (c *Conn) acquire(lock chan struct{}) error {
