@@ -1,6 +1,12 @@
 package websocket
 
-import "io"
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+)
 
 // This file holds package-level functions of gorilla/websocket's API that
 // the methods of Conn have replaced, so that code written for it compiles
@@ -67,4 +73,24 @@ func ReadJSON(c *Conn, v interface{}) error {
 // Deprecated: Use c.WriteJSON instead.
 func WriteJSON(c *Conn, v interface{}) error {
 	return c.WriteJSON(v)
+}
+
+// NewClient creates a new client connection over netConn, a connection the
+// caller has dialled already (TLS included, for a wss URL: no TLS
+// handshake is made here). u is the URL of the WebSocket endpoint;
+// requestHeader and the returned response are as in Dialer.DialContext.
+// If the WebSocket handshake fails, ErrBadHandshake is returned along with
+// a non-nil *http.Response so that callers can handle redirects,
+// authentication, and so on; netConn is then closed.
+//
+// Deprecated: Use Dialer instead.
+func NewClient(netConn net.Conn, u *url.URL, requestHeader http.Header, readBufSize, writeBufSize int) (c *Conn, response *http.Response, err error) {
+	dialled := func(context.Context, string, string) (net.Conn, error) { return netConn, nil }
+	d := Dialer{
+		ReadBufferSize:    readBufSize,
+		WriteBufferSize:   writeBufSize,
+		NetDialContext:    dialled,
+		NetDialTLSContext: dialled,
+	}
+	return d.Dial(u.String(), requestHeader)
 }
