@@ -13,7 +13,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
-	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
 )
@@ -55,18 +54,18 @@ func ExampleJoinMessages() {
 	})
 	defer stop()
 
-	client, _, err := gorilla.DefaultDialer.Dial(url, nil)
+	client, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer client.Close()
 	for _, msg := range []string{"HELO gopher", "MAIL FROM:<gopher@example.com>", "QUIT"} {
-		if err := client.WriteMessage(gorilla.TextMessage, []byte(msg)); err != nil {
+		if err := client.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
 			log.Fatal(err)
 		}
 	}
-	bye := gorilla.FormatCloseMessage(gorilla.CloseNormalClosure, "")
-	if err := client.WriteControl(gorilla.CloseMessage, bye, time.Now().Add(time.Second)); err != nil {
+	bye := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	if err := client.WriteControl(websocket.CloseMessage, bye, time.Now().Add(time.Second)); err != nil {
 		log.Fatal(err)
 	}
 	for line := range lines {
@@ -110,18 +109,18 @@ func ExampleReadJSON() {
 	})
 	defer stop()
 
-	client, _, err := gorilla.DefaultDialer.Dial(url, nil)
+	client, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer client.Close()
 	for _, msg := range []string{`{"item":"gopher plush","quantity":2}`, `{"item":"mug","quantity":}`, `{"item":"mug"`} {
-		if err := client.WriteMessage(gorilla.TextMessage, []byte(msg)); err != nil {
+		if err := client.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
 			log.Fatal(err)
 		}
 	}
-	bye := gorilla.FormatCloseMessage(gorilla.CloseNormalClosure, "")
-	if err := client.WriteControl(gorilla.CloseMessage, bye, time.Now().Add(time.Second)); err != nil {
+	bye := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	if err := client.WriteControl(websocket.CloseMessage, bye, time.Now().Add(time.Second)); err != nil {
 		log.Fatal(err)
 	}
 	for r := range results {
@@ -150,7 +149,7 @@ func ExampleWriteJSON() {
 	})
 	defer stop()
 
-	client, _, err := gorilla.DefaultDialer.Dial(url, nil)
+	client, _, err := websocket.DefaultDialer.Dial(url, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -160,7 +159,7 @@ func ExampleWriteJSON() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(mt == gorilla.TextMessage)
+	fmt.Println(mt == websocket.TextMessage)
 	fmt.Printf("%q\n", msg)
 
 	// Output:

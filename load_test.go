@@ -26,7 +26,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
-	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/internal/wstest"
@@ -34,7 +33,7 @@ import (
 
 // The load test: WSLOAD_CONNS connections (default 1,000) each echo
 // messages for WSLOAD_DURATION (default 5 s), on both transports. The
-// clients (gorilla/websocket) run in a child process, this test binary
+// clients (this package's Dialer) run in a child process, this test binary
 // started again with WSLOAD_CHILD set, so that the server's memory and
 // goroutines are measured alone and each process needs file descriptors
 // for one end of each connection only. `make load` runs 10,000 connections
@@ -153,13 +152,8 @@ func TestLoadEcho(t *testing.T) {
 		})
 		// One connection first, so that process-wide goroutines and
 		// buffers exist before the baseline.
-		warm := dialGorilla(t, "ws://"+addr+"/ws", nil)
-		if err := warm.WriteMessage(gorilla.TextMessage, []byte("warm")); err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := warm.ReadMessage(); err != nil {
-			t.Fatal(err)
-		}
+		warm, _ := wstest.Dial(t, nil, "ws://"+addr+"/ws", nil)
+		wstest.CheckEcho(t, warm, websocket.TextMessage, []byte("warm"))
 		warm.Close()
 		wstest.WaitFor(t, 10*time.Second, "the warm-up connection to end", func() bool { return u.Connections() == 0 })
 		coldRSS := settledRSS(t)
@@ -363,7 +357,7 @@ func loadClientMain() int {
 		return 0
 	}
 
-	clients := make([]*gorilla.Conn, conns)
+	clients := make([]*websocket.Conn, conns)
 	var dialing sync.WaitGroup
 	const workers = 32
 	for w := 0; w < workers; w++ {
@@ -374,7 +368,7 @@ func loadClientMain() int {
 			for i := w; i < conns; i += workers {
 				src := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+i%loadSourceIPs))}
 				nd := &net.Dialer{LocalAddr: src, Timeout: 10 * time.Second}
-				d := gorilla.Dialer{NetDialContext: nd.DialContext, HandshakeTimeout: 10 * time.Second}
+				d := websocket.Dialer{NetDialContext: nd.DialContext, HandshakeTimeout: 10 * time.Second}
 				c, _, err := d.Dial("ws://"+addr+"/ws", nil)
 				if err != nil {
 					fail("dial %d from %v: %v", i, src.IP, err)
@@ -413,7 +407,7 @@ func loadClientMain() int {
 
 // echoUntil sends numbered, checksummed messages on c and checks each
 // echo until end.
-func echoUntil(c *gorilla.Conn, id uint32, end time.Time, res *loadResult, fail func(string, ...interface{})) {
+func echoUntil(c *websocket.Conn, id uint32, end time.Time, res *loadResult, fail func(string, ...interface{})) {
 	for seq := uint64(0); time.Now().Before(end); seq++ {
 		mt, msg := loadMessage(id, seq)
 		_ = c.SetWriteDeadline(time.Now().Add(15 * time.Second))
@@ -447,17 +441,17 @@ func echoUntil(c *gorilla.Conn, id uint32, end time.Time, res *loadResult, fail 
 }
 
 // closeHandshake sends close 1000 and reads until the server's answer.
-func closeHandshake(c *gorilla.Conn, res *loadResult, fail func(string, ...interface{})) {
-	msg := gorilla.FormatCloseMessage(gorilla.CloseNormalClosure, "")
-	if err := c.WriteControl(gorilla.CloseMessage, msg, time.Now().Add(15*time.Second)); err != nil {
+func closeHandshake(c *websocket.Conn, res *loadResult, fail func(string, ...interface{})) {
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+	if err := c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(15*time.Second)); err != nil {
 		fail("close: %v", err)
 		return
 	}
 	_ = c.SetReadDeadline(time.Now().Add(15 * time.Second))
 	for i := 0; i < 10; i++ {
 		_, _, err := c.ReadMessage()
-		var ce *gorilla.CloseError
-		if errors.As(err, &ce) && ce.Code == gorilla.CloseNormalClosure {
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) && ce.Code == websocket.CloseNormalClosure {
 			atomic.AddInt64(&res.CleanCloses, 1)
 			return
 		}
@@ -483,13 +477,13 @@ func loadMessage(id uint32, seq uint64) (int, []byte) {
 		for i := range body {
 			body[i] = 'a' + body[i]%26
 		}
-		return gorilla.TextMessage, []byte(fmt.Sprintf("%08x%016x%08x%s", id, seq, crc32.ChecksumIEEE(body), body))
+		return websocket.TextMessage, []byte(fmt.Sprintf("%08x%016x%08x%s", id, seq, crc32.ChecksumIEEE(body), body))
 	}
 	msg := make([]byte, 16, 16+len(body))
 	binary.BigEndian.PutUint32(msg, id)
 	binary.BigEndian.PutUint64(msg[4:], seq)
 	binary.BigEndian.PutUint32(msg[12:], crc32.ChecksumIEEE(body))
-	return gorilla.BinaryMessage, append(msg, body...)
+	return websocket.BinaryMessage, append(msg, body...)
 }
 
 // loadMessageSeq reads the sequence number of a message whose body still

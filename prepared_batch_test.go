@@ -9,7 +9,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
-	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/internal/wstest"
@@ -17,8 +16,8 @@ import (
 
 // TestWritePreparedMessages sends batches of prepared messages (small ones
 // that share a system call, and ones large enough to go out on their own)
-// and checks that a gorilla client receives each message once, whole and
-// in order, with and without compression, on both transports.
+// and checks that a client receives each message once, whole and in
+// order, with and without compression, on both transports.
 func TestWritePreparedMessages(t *testing.T) {
 	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
 		for _, compress := range []bool{false, true} {
@@ -54,18 +53,14 @@ func TestWritePreparedMessages(t *testing.T) {
 						})
 					})
 				}) + "/ws"
-				client, _, err := (&gorilla.Dialer{EnableCompression: compress}).Dial(url, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer client.Close()
+				client, _ := wstest.Dial(t, &websocket.Dialer{EnableCompression: compress}, url, nil)
 				_ = client.SetReadDeadline(time.Now().Add(10 * time.Second))
 				for i, want := range msgs {
 					mt, got, err := client.ReadMessage()
 					if err != nil {
 						t.Fatalf("message %d: %v", i, err)
 					}
-					if mt != gorilla.TextMessage || !bytes.Equal(got, want) {
+					if mt != websocket.TextMessage || !bytes.Equal(got, want) {
 						t.Fatalf("message %d: type %d, %d bytes, want %d bytes", i, mt, len(got), len(want))
 					}
 				}

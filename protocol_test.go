@@ -12,7 +12,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
-	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
@@ -404,14 +403,7 @@ func TestProtocolRandomGarbage(t *testing.T) {
 		if n := s.panics.Load(); n != 0 {
 			t.Fatalf("%d handler panics", n)
 		}
-		c := dialGorilla(t, "ws://"+s.addr+"/ws", nil)
-		if err := c.WriteMessage(gorilla.TextMessage, []byte("after the garbage")); err != nil {
-			t.Fatal(err)
-		}
-		_ = c.SetReadDeadline(time.Now().Add(wstest.IOTimeout))
-		mt, got, err := c.ReadMessage()
-		if err != nil || mt != gorilla.TextMessage || string(got) != "after the garbage" {
-			t.Fatalf("normal client: %d %q %v", mt, got, err)
-		}
+		c, _ := wstest.Dial(t, nil, "ws://"+s.addr+"/ws", nil)
+		wstest.CheckEcho(t, c, websocket.TextMessage, []byte("after the garbage"))
 	})
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
-	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/frame"
@@ -110,14 +109,9 @@ func TestNextWriterReadFrom(t *testing.T) {
 						})
 					})
 				}) + "/ws"
-				d := gorilla.Dialer{EnableCompression: compress}
-				client, _, err := d.Dial(url, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer client.Close()
+				client, _ := wstest.Dial(t, &websocket.Dialer{EnableCompression: compress}, url, nil)
 				mt, got, err := client.ReadMessage()
-				if err != nil || mt != gorilla.TextMessage {
+				if err != nil || mt != websocket.TextMessage {
 					t.Fatalf("ReadMessage: type %d, %v", mt, err)
 				}
 				if want := append(append([]byte(nil), prefix...), body...); !bytes.Equal(got, want) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/cloudwego/hertz/pkg/app"
 	"github.com/cloudwego/hertz/pkg/app/server"
-	gorilla "github.com/gorilla/websocket"
 
 	"github.com/hertzws/websocket"
 	"github.com/hertzws/websocket/internal/wstest"
@@ -26,10 +25,9 @@ func TestKeepAliveDropsSilentPeer(t *testing.T) {
 			_, _, err := c.ReadMessage()
 			readErr <- err
 		})
-		// A gorilla client that never reads: it cannot answer pings, as a
-		// peer behind a dead link cannot.
-		c := dialGorilla(t, url, nil)
-		_ = c
+		// A client that never reads: it cannot answer pings, as a peer
+		// behind a dead link cannot.
+		wstest.DialHandshake(t, wstest.Addr(url), "/ws")
 		select {
 		case err := <-readErr:
 			if !errors.Is(err, websocket.ErrKeepAliveTimeout) {
@@ -51,10 +49,10 @@ func TestKeepAliveKeepsLivePeer(t *testing.T) {
 		var pings atomic.Int32
 		u := &websocket.HertzUpgrader{KeepAlive: 50 * time.Millisecond}
 		url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, wstest.Echo)
-		c := dialGorilla(t, url, nil)
+		c, _ := wstest.Dial(t, nil, url, nil)
 		c.SetPingHandler(func(data string) error {
 			pings.Add(1)
-			return c.WriteControl(gorilla.PongMessage, []byte(data), time.Now().Add(time.Second))
+			return c.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
 		})
 		// Read (which answers pings) for 12 intervals, then check the
 		// connection still echoes.
@@ -67,15 +65,10 @@ func TestKeepAliveKeepsLivePeer(t *testing.T) {
 		if pings.Load() < 3 {
 			t.Fatalf("only %d pings in 600 ms with a 50 ms interval", pings.Load())
 		}
-		// gorilla's connection is unusable after a read timeout; open
-		// another and make sure the server still serves.
-		c2 := dialGorilla(t, url, nil)
-		if err := c2.WriteMessage(gorilla.TextMessage, []byte("x")); err != nil {
-			t.Fatal(err)
-		}
-		if _, msg, err := c2.ReadMessage(); err != nil || string(msg) != "x" {
-			t.Fatalf("echo after keepalive: %q %v", msg, err)
-		}
+		// A connection is unusable after a read timeout; open another and
+		// make sure the server still serves.
+		c2, _ := wstest.Dial(t, nil, url, nil)
+		wstest.CheckEcho(t, c2, websocket.TextMessage, []byte("x"))
 	})
 }
 
@@ -101,24 +94,19 @@ func TestShutdownGoingAway(t *testing.T) {
 			})
 		})
 		url := "ws://" + addr + "/ws"
-		var clients []*gorilla.Conn
+		var clients []*websocket.Conn
 		for i := 0; i < 3; i++ {
-			clients = append(clients, dialGorilla(t, url, nil))
+			c, _ := wstest.Dial(t, nil, url, nil)
+			clients = append(clients, c)
 		}
-		deadline := time.Now().Add(2 * time.Second)
-		for u.Connections() != 3 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if n := u.Connections(); n != 3 {
-			t.Fatalf("Connections() = %d, want 3", n)
-		}
-		// Clients read: gorilla echoes the close frame it receives.
+		wstest.WaitFor(t, 2*time.Second, "3 connections", func() bool { return u.Connections() == 3 })
+		// Clients read: a Conn echoes the close frame it receives.
 		clientCodes := make(chan int, 3)
 		for _, c := range clients {
 			c := c
 			go func() {
 				_, _, err := c.ReadMessage()
-				var ce *gorilla.CloseError
+				var ce *websocket.CloseError
 				if errors.As(err, &ce) {
 					clientCodes <- ce.Code
 				} else {
@@ -160,7 +148,7 @@ func TestShutdownForcesStuckConnections(t *testing.T) {
 			started <- struct{}{}
 			<-testDone // a handler that ignores its connection
 		})
-		raw := dialGorilla(t, url, nil).UnderlyingConn() // never answers the close
+		rc := wstest.DialHandshake(t, wstest.Addr(url), "/ws") // never answers the close
 		<-started
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
@@ -170,11 +158,11 @@ func TestShutdownForcesStuckConnections(t *testing.T) {
 			t.Fatalf("Shutdown took %v with a 300 ms context", el)
 		}
 		// The peer got the close frame, then the connection closed.
-		_ = raw.SetReadDeadline(time.Now().Add(3 * time.Second))
+		_ = rc.NetConn.SetReadDeadline(time.Now().Add(3 * time.Second))
 		buf := make([]byte, 64)
 		var got []byte
 		for i := 0; i < 10; i++ {
-			n, err := raw.Read(buf)
+			n, err := rc.Reader.Read(buf)
 			got = append(got, buf[:n]...)
 			if err != nil {
 				if ne, ok := err.(net.Error); ok && ne.Timeout() {
@@ -191,7 +179,8 @@ func TestShutdownForcesStuckConnections(t *testing.T) {
 
 // After sending close, a connection waits CloseHandshakeTimeout for the
 // peer's close, then drops the TCP connection (RFC 6455 §7.1.1), even when
-// nobody reads it.
+// nobody reads it. The default wait, 5 s, is tested by the internal tests;
+// here it is 500 ms.
 func TestCloseHandshakeTimeout(t *testing.T) {
 	for _, tc := range wstest.Transports {
 		tc := tc
@@ -199,23 +188,24 @@ func TestCloseHandshakeTimeout(t *testing.T) {
 			t.Parallel()
 			testDone := make(chan struct{})
 			t.Cleanup(func() { close(testDone) })
-			u := &websocket.HertzUpgrader{}
+			const wait = 500 * time.Millisecond
+			u := &websocket.HertzUpgrader{CloseHandshakeTimeout: wait}
 			url := wstest.StartHandler(t, tc, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 				_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 				<-testDone // never reads, never closes
 			})
-			raw := dialGorilla(t, url, nil).UnderlyingConn() // never answers
 			start := time.Now()
-			_ = raw.SetReadDeadline(time.Now().Add(websocket.CloseHandshakeTimeout + 3*time.Second))
+			rc := wstest.DialHandshake(t, wstest.Addr(url), "/ws") // never answers
+			_ = rc.NetConn.SetReadDeadline(time.Now().Add(wait + 3*time.Second))
 			buf := make([]byte, 64)
 			var err error
 			for i := 0; i < 10 && err == nil; i++ {
-				_, err = raw.Read(buf)
+				_, err = rc.Reader.Read(buf)
 			}
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				t.Fatalf("connection still open %v after the close frame", time.Since(start))
 			}
-			if el := time.Since(start); el < websocket.CloseHandshakeTimeout-time.Second {
+			if el := time.Since(start); el < wait {
 				t.Fatalf("connection dropped after %v, before the close handshake timeout", el)
 			}
 		})
