@@ -5,10 +5,7 @@ go 1.19
 require (
 	github.com/cloudwego/hertz v0.10.4
 	github.com/cloudwego/netpoll v0.7.2
-	github.com/coder/websocket v1.8.13
-	github.com/gorilla/websocket v1.5.3
 	github.com/klauspost/compress v1.17.6
-	go.uber.org/goleak v1.2.1
 	golang.org/x/net v0.28.0
 	golang.org/x/sys v0.24.0
 )

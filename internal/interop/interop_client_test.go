@@ -1,4 +1,4 @@
-package websocket_test
+package interop_test
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package websocket_test
+package interop_test
 
 // Moving from golang.org/x/net/websocket. One small program is written
 // twice: once on x/net/websocket (a net/http server through httptest on
@@ -557,17 +557,6 @@ func mxServerCases() []mxServerCase {
 	return cases
 }
 
-func mxWaitIdle(t testing.TB, active func() int) {
-	t.Helper()
-	deadline := time.Now().Add(mxGuard)
-	for active() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d server handlers still running after the clients left", active())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestMigrationXNetSameProgram drives the x/net program and this package's
 // program, on both Hertz transports, with the same traffic from x/net's
 // client, this package's Dialer and gorilla's client, and expects the same
@@ -597,7 +586,7 @@ func TestMigrationXNetSameProgram(t *testing.T) {
 					if strings.Join(got, "\n") != strings.Join(mxWantTranscript, "\n") {
 						t.Fatalf("transcript:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(mxWantTranscript, "\n"))
 					}
-					mxWaitIdle(t, active)
+					wstest.WaitFor(t, mxGuard, "the server handlers to end", func() bool { return active() == 0 })
 				})
 			}
 		})
@@ -839,7 +828,7 @@ func TestMigrationXNetDifferences(t *testing.T) {
 				}
 			})
 
-			mxWaitIdle(t, active)
+			wstest.WaitFor(t, mxGuard, "the server handlers to end", func() bool { return active() == 0 })
 		})
 	}
 }

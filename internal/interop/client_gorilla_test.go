@@ -1,4 +1,4 @@
-package websocket_test
+package interop_test
 
 import (
 	"context"
@@ -442,6 +442,7 @@ func TestNewClient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			//lint:ignore SA1019 NewClient is kept for gorilla code; this tests it
 			conn, resp, err := websocket.NewClient(netConn, u, http.Header{"X-Test": {c.name}}, 1024, 1024)
 			if resp == nil || resp.StatusCode != c.status {
 				t.Fatalf("%s: response %v, error %v", c.name, resp, err)

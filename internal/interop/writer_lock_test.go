@@ -1,4 +1,4 @@
-package websocket_test
+package interop_test
 
 import (
 	"context"
@@ -164,7 +164,7 @@ func wlExpect(t *testing.T, p wlPeer, mt int, want string) {
 	t.Helper()
 	gotType, got := wlRead(t, p)
 	if gotType != mt || string(got) != want {
-		t.Fatalf("client got %s %.60q, want %s %.60q", e2eTypeName(gotType), got, e2eTypeName(mt), want)
+		t.Fatalf("client got %s %.60q, want %s %.60q", ciTypeName(gotType), got, ciTypeName(mt), want)
 	}
 }
 
@@ -345,7 +345,7 @@ func TestWriterNextWriterWaitsForCallInProgress(t *testing.T) {
 		time.Sleep(3 * wlStall) // the server's Write blocks, and NextWriter waits
 		mt, got := wlRead(t, p)
 		if mt != websocket.BinaryMessage {
-			t.Fatalf("first message is %s", e2eTypeName(mt))
+			t.Fatalf("first message is %s", ciTypeName(mt))
 		}
 		// Whole: no frame of the second message came between its frames.
 		e2eSameBytes(t, got, big)
@@ -509,7 +509,7 @@ func TestWriterSameGoroutineWholeMessageWaits(t *testing.T) {
 				}
 				_ = p.SetReadDeadline(time.Now().Add(wlGuard))
 				if mt, b, err := p.ReadMessage(); err == nil {
-					t.Fatalf("client got %s %q; no data message was complete", e2eTypeName(mt), b)
+					t.Fatalf("client got %s %q; no data message was complete", ciTypeName(mt), b)
 				}
 				mu.Lock()
 				defer mu.Unlock()
@@ -527,7 +527,7 @@ func TestWriterSameGoroutineWholeMessageWaits(t *testing.T) {
 func TestWriterClosedWriter(t *testing.T) {
 	for _, mt := range []int{websocket.TextMessage, websocket.PingMessage} {
 		mt := mt
-		t.Run(e2eTypeName(mt), func(t *testing.T) {
+		t.Run(ciTypeName(mt), func(t *testing.T) {
 			wlForEach(t, func(t *testing.T, tc wstest.Transport, cl wlClient) {
 				s := wlServe(t, tc, nil, func(c *websocket.Conn) error {
 					w, err := c.NextWriter(mt)
@@ -729,7 +729,7 @@ func TestWriterHandlersWriteWhileReading(t *testing.T) {
 			}
 			mt, got := wlRead(t, p)
 			if mt != websocket.BinaryMessage {
-				t.Fatalf("echo is %s", e2eTypeName(mt))
+				t.Fatalf("echo is %s", ciTypeName(mt))
 			}
 			e2eSameBytes(t, got, want)
 			if err := s.result(t); err != nil {

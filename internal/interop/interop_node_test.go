@@ -1,4 +1,4 @@
-package websocket_test
+package interop_test
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ import (
 // PATH and testdata/node/node_modules, which `npm ci` in testdata/node
 // installs; the tests run it themselves when npm is available.
 
-const nodeDir = "testdata/node"
+const nodeDir = "../../testdata/node"
 
 // nodeInstall runs `npm ci` at most once per test binary.
 var (

@@ -1,4 +1,4 @@
-package websocket_test
+package interop_test
 
 import (
 	"bytes"
@@ -68,13 +68,14 @@ func gaAfterClose(c *websocket.Conn, wantCode int) error {
 		return err
 	}
 	checks := map[string]error{
-		"WriteMessage":            c.WriteMessage(websocket.TextMessage, []byte("x")),
-		"WriteMessage(ping)":      c.WriteMessage(websocket.PingMessage, nil),
-		"WriteControl":            c.WriteControl(websocket.CloseMessage, nil, time.Now().Add(wlGuard)),
-		"WritePreparedMessage":    c.WritePreparedMessage(pm),
-		"WriteJSON":               c.WriteJSON(1),
-		"NextWriter(text)":        func() error { _, err := c.NextWriter(websocket.TextMessage); return err }(),
-		"NextWriter(ping)":        func() error { _, err := c.NextWriter(websocket.PingMessage); return err }(),
+		"WriteMessage":         c.WriteMessage(websocket.TextMessage, []byte("x")),
+		"WriteMessage(ping)":   c.WriteMessage(websocket.PingMessage, nil),
+		"WriteControl":         c.WriteControl(websocket.CloseMessage, nil, time.Now().Add(wlGuard)),
+		"WritePreparedMessage": c.WritePreparedMessage(pm),
+		"WriteJSON":            c.WriteJSON(1),
+		"NextWriter(text)":     func() error { _, err := c.NextWriter(websocket.TextMessage); return err }(),
+		"NextWriter(ping)":     func() error { _, err := c.NextWriter(websocket.PingMessage); return err }(),
+		//lint:ignore SA1019 the package-level JSON functions are kept for gorilla code; this tests them
 		"package-level WriteJSON": websocket.WriteJSON(c, 1),
 	}
 	for name, err := range checks {
@@ -517,6 +518,7 @@ func TestGorillaReadJSON(t *testing.T) {
 				if i%2 == 0 {
 					err = c.ReadJSON(v)
 				} else {
+					//lint:ignore SA1019 the package-level JSON functions are kept for gorilla code; this tests them
 					err = websocket.ReadJSON(c, v)
 				}
 				serverGot[i] = gaDecodeResult(v, err)
@@ -637,12 +639,14 @@ func TestGorillaWriteJSON(t *testing.T) {
 				return fmt.Errorf("WriteJSON of a failing Marshaler: %v (%T), want a *json.MarshalerError", err, err)
 			}
 			var ute *json.UnsupportedTypeError
+			//lint:ignore SA1019 the package-level JSON functions are kept for gorilla code; this tests them
 			if err := websocket.WriteJSON(c, make(chan int)); !errors.As(err, &ute) {
 				return fmt.Errorf("WriteJSON of a channel: %v (%T), want a *json.UnsupportedTypeError", err, err)
 			}
 			if err := c.WriteJSON(doc); err != nil {
 				return err
 			}
+			//lint:ignore SA1019 the package-level JSON functions are kept for gorilla code; this tests them
 			return websocket.WriteJSON(c, doc)
 		})
 		p := cl.dial(t, s.url, false)

@@ -1,4 +1,4 @@
-package websocket_test
+package interop_test
 
 // Lifecycle tests: hijack safety of Conn against a real Hertz server on
 // 127.0.0.1, on both transports and all four engine settings
@@ -32,28 +32,6 @@ import (
 // lcCloseBound is the longest Close may take to wake a blocked reader: a
 // stated requirement.
 const lcCloseBound = 100 * time.Millisecond
-
-// lcSettingName names an engine setting without the '/' that t.Run would
-// read as a subtest separator.
-func lcSettingName(es wstest.EngineSettings) string {
-	onOff := func(b bool) string {
-		if b {
-			return "on"
-		}
-		return "off"
-	}
-	return "NoHijackConnPool=" + onOff(es.NoHijackConnPool) + ",KeepHijackedConns=" + onOff(es.KeepHijackedConns)
-}
-
-// lcForEach runs f for every transport × engine setting.
-func lcForEach(t *testing.T, f func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings)) {
-	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
-		for _, es := range wstest.AllEngineSettings {
-			es := es
-			t.Run(lcSettingName(es), func(t *testing.T) { f(t, tc, es) })
-		}
-	})
-}
 
 // lcServer is a Hertz server with several WebSocket routes. It counts the
 // handlers running, so a test can wait until the server side is idle.
@@ -89,13 +67,7 @@ func (s *lcServer) url(path string) string { return s.base + path }
 // waitIdle waits until no handler runs.
 func (s *lcServer) waitIdle(t *testing.T, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for atomic.LoadInt64(&s.active) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d handlers still running after %v", atomic.LoadInt64(&s.active), within)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	wstest.WaitFor(t, within, "the handlers to return", func() bool { return atomic.LoadInt64(&s.active) == 0 })
 }
 
 // lcCall runs f, turning a panic into a test failure and an error.
@@ -235,7 +207,7 @@ func (b *lcSyncBuffer) String() string {
 // 1. A Conn used after its handler returned fails every call, never panics
 // and never writes onto a connection Hertz has recycled.
 func TestLifecycleUseAfterHandlerReturn(t *testing.T) {
-	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
+	wstest.ForEachEngine(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		stash := make(chan *websocket.Conn, 1)
 		s := lcServe(t, tc, es, map[string]websocket.HertzHandler{
 			"/stash": func(c *websocket.Conn) { stash <- c },
@@ -398,7 +370,7 @@ func lcStaleCalls(t *testing.T, c *websocket.Conn) {
 // within lcCloseBound, and the client sees the TCP connection close while
 // the handler is still running.
 func TestLifecycleCloseUnblocksReader(t *testing.T) {
-	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
+	wstest.ForEachEngine(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		type readResult struct {
 			err      error
 			returned time.Time
@@ -439,7 +411,7 @@ func TestLifecycleCloseUnblocksReader(t *testing.T) {
 		r := wstest.ReceiveWithin(t, results, 5*time.Second, "ReadMessage to return after Close")
 		unblock := r.returned.Sub(closeStart)
 		t.Logf("%s %s: ReadMessage unblocked %v after Close was called (Close itself took %v); error: %v",
-			tc.Name, lcSettingName(es), unblock, closeTook, r.err)
+			tc.Name, es.String(), unblock, closeTook, r.err)
 		if unblock > lcCloseBound {
 			t.Errorf("ReadMessage returned %v after Close, want at most %v", unblock, lcCloseBound)
 		}
@@ -451,7 +423,7 @@ func TestLifecycleCloseUnblocksReader(t *testing.T) {
 
 		took, err := lcExpectTCPClose(t, client, 3*time.Second, false)
 		close(clientSawClose)
-		t.Logf("%s %s: client saw the close %v after it began waiting: %v", tc.Name, lcSettingName(es), took, err)
+		t.Logf("%s %s: client saw the close %v after it began waiting: %v", tc.Name, es.String(), took, err)
 		s.waitIdle(t, 5*time.Second)
 	})
 }
@@ -459,7 +431,7 @@ func TestLifecycleCloseUnblocksReader(t *testing.T) {
 // 3. Close is idempotent: of many concurrent Close calls exactly one gets
 // the transport's result and every other gets ErrConnClosed.
 func TestLifecycleIdempotentClose(t *testing.T) {
-	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
+	wstest.ForEachEngine(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		const closers = 10
 		type outcome struct {
 			errs    []error
@@ -541,7 +513,7 @@ func TestLifecycleHandlerPanic(t *testing.T) {
 	t.Cleanup(func() { hlog.SetOutput(io.Discard) })
 
 	var seq int64
-	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
+	wstest.ForEachEngine(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		value := fmt.Sprintf("lifecycle-panic-%s-%d", tc.Name, atomic.AddInt64(&seq, 1))
 		s := lcServe(t, tc, es, map[string]websocket.HertzHandler{
 			"/panic": func(c *websocket.Conn) {
@@ -590,7 +562,7 @@ func TestLifecycleInFlightWritesDuringClose(t *testing.T) {
 	for _, variant := range []string{"draining", "stalled"} {
 		variant := variant
 		t.Run(variant, func(t *testing.T) {
-			lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
+			wstest.ForEachEngine(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 				lcInFlightWrites(t, tc, es, variant == "stalled")
 			})
 		})
@@ -756,7 +728,7 @@ func lcInFlightWrites(t *testing.T, tc wstest.Transport, es wstest.EngineSetting
 // 6. An open NextWriter does not block Close; the writer fails afterwards,
 // and a writer waiting for the message lock is released too.
 func TestLifecycleOpenWriterDoesNotBlockClose(t *testing.T) {
-	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
+	wstest.ForEachEngine(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		type report struct {
 			openErr    error
 			closeTook  time.Duration
@@ -837,7 +809,7 @@ func TestLifecycleOpenWriterDoesNotBlockClose(t *testing.T) {
 // 7. The connection is closed when the handler returns, even if it never
 // called Close.
 func TestLifecycleHandlerReturnClosesConnection(t *testing.T) {
-	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
+	wstest.ForEachEngine(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		readerDone := make(chan error, 1)
 		s := lcServe(t, tc, es, map[string]websocket.HertzHandler{
 			"/return": func(c *websocket.Conn) {},
@@ -886,7 +858,7 @@ func TestLifecycleHandlerReturnClosesConnection(t *testing.T) {
 // 8. Fifty connections opened and closed by their clients leave no
 // goroutine behind.
 func TestLifecycleNoGoroutineLeak(t *testing.T) {
-	lcForEach(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
+	wstest.ForEachEngine(t, func(t *testing.T, tc wstest.Transport, es wstest.EngineSettings) {
 		const conns = 50
 		s := lcServe(t, tc, es, map[string]websocket.HertzHandler{"/echo": wstest.Echo})
 		lcWarmUp(t, s, "/echo")

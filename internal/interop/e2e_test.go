@@ -1,12 +1,8 @@
-package websocket_test
+package interop_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	cryptorand "crypto/rand"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,41 +66,12 @@ func e2eSameBytes(t testing.TB, got, want []byte) {
 	}
 }
 
-func e2eTypeName(mt int) string {
-	switch mt {
-	case gorilla.TextMessage:
-		return "text"
-	case gorilla.BinaryMessage:
-		return "binary"
-	}
-	return fmt.Sprintf("type%d", mt)
-}
-
 var e2eEchoHandlers = []struct {
 	name    string
 	handler websocket.HertzHandler
 }{
 	{"NextReader-NextWriter", wstest.Echo},
 	{"ReadMessage-WriteMessage", wstest.EchoMessages},
-}
-
-// e2eDialGorilla dials with a custom gorilla Dialer and returns the
-// handshake response as well.
-func e2eDialGorilla(t testing.TB, d gorilla.Dialer, url string, header http.Header) (*gorilla.Conn, *http.Response) {
-	t.Helper()
-	if d.HandshakeTimeout == 0 {
-		d.HandshakeTimeout = 5 * time.Second
-	}
-	c, resp, err := d.Dial(url, header)
-	if err != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
-		t.Fatalf("dial %s: %v (status %d)", url, err, status)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c, resp
 }
 
 // e2eGuardGorilla puts hang guards on a gorilla connection.
@@ -135,67 +102,15 @@ func e2eExpectEOF(t testing.TB, nc net.Conn) {
 	t.Fatal("expected EOF, read returned nothing repeatedly")
 }
 
-// e2eRecordingConn records the bytes that go each way through a net.Conn.
-type e2eRecordingConn struct {
-	net.Conn
-	mu      sync.Mutex
-	written bytes.Buffer
-	read    bytes.Buffer
-}
-
-func (c *e2eRecordingConn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	c.mu.Lock()
-	c.written.Write(p[:n])
-	c.mu.Unlock()
-	return n, err
-}
-
-func (c *e2eRecordingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.mu.Lock()
-	c.read.Write(p[:n])
-	c.mu.Unlock()
-	return n, err
-}
-
-// frames parses the frames that follow the HTTP head in one direction of a
-// recording.
-func (c *e2eRecordingConn) frames(t testing.TB, written bool) []frame.Header {
-	t.Helper()
-	c.mu.Lock()
-	var b []byte
-	if written {
-		b = append(b, c.written.Bytes()...)
-	} else {
-		b = append(b, c.read.Bytes()...)
-	}
-	c.mu.Unlock()
-	i := bytes.Index(b, []byte("\r\n\r\n"))
-	if i < 0 {
-		t.Fatal("recording holds no HTTP head")
-	}
-	b = b[i+4:]
-	var hs []frame.Header
-	for len(b) > 0 {
-		h, n, err := frame.ParseHeader(b)
-		if err != nil {
-			t.Fatalf("recorded stream: %v", err)
-		}
-		if int64(len(b)-n) < h.PayloadLen {
-			t.Fatalf("recorded stream ends inside a frame")
-		}
-		hs = append(hs, h)
-		b = b[n+int(h.PayloadLen):]
-	}
-	return hs
-}
-
-// e2eCheckFragments checks that hs holds exactly one data message, split into
+// e2eCheckFragments checks that s saw exactly one data message, split into
 // at least minFrames frames of at most maxPayload bytes each, and returns
 // its frame count.
-func e2eCheckFragments(t testing.TB, hs []frame.Header, op frame.Opcode, minFrames int, maxPayload int64) int {
+func e2eCheckFragments(t testing.TB, s *wstest.Sniffer, op frame.Opcode, minFrames int, maxPayload int64) int {
 	t.Helper()
+	if err := s.Err(); err != nil {
+		t.Fatalf("recorded stream: %v", err)
+	}
+	_, hs := s.Since(wstest.SniffMark{})
 	var data []frame.Header
 	for _, h := range hs {
 		if h.Opcode.IsData() {
@@ -223,157 +138,15 @@ func e2eCheckFragments(t testing.TB, hs []frame.Header, op frame.Opcode, minFram
 	return len(data)
 }
 
-// ---------------------------------------------------------------------------
-// Raw client: a hand-made RFC 6455 client on a plain TCP connection, for
-// frame sequences no library client produces.
-// ---------------------------------------------------------------------------
-
-type e2eRawClient struct {
-	t    testing.TB
-	conn net.Conn
-	br   *bufio.Reader
-	resp *http.Response
-}
-
-func e2eDialRaw(t testing.TB, url string) *e2eRawClient {
+// e2eReadFrame reads one frame of the raw client, which must carry no RSV
+// bits.
+func e2eReadFrame(t testing.TB, c *wstest.RawConn) (frame.Header, []byte) {
 	t.Helper()
-	hostPath := strings.SplitN(strings.TrimPrefix(url, "ws://"), "/", 2)
-	if len(hostPath) != 2 {
-		t.Fatalf("bad URL %q", url)
+	f := c.ReadFrame()
+	if f.Header.Rsv != 0 {
+		t.Fatalf("server frame with RSV bits %#x", f.Header.Rsv)
 	}
-	host, path := hostPath[0], "/"+hostPath[1]
-	conn, err := net.DialTimeout("tcp", host, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	_ = conn.SetDeadline(time.Now().Add(e2eGuard))
-
-	key := base64.StdEncoding.EncodeToString(wstest.RandomBytes(16, time.Now().UnixNano()))
-	req := "GET " + path + " HTTP/1.1\r\n" +
-		"Host: " + host + "\r\n" +
-		"Upgrade: websocket\r\n" +
-		"Connection: Upgrade\r\n" +
-		"Sec-WebSocket-Key: " + key + "\r\n" +
-		"Sec-WebSocket-Version: 13\r\n\r\n"
-	if _, err := io.WriteString(conn, req); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReaderSize(conn, 64<<10)
-	resp, err := http.ReadResponse(br, &http.Request{Method: http.MethodGet})
-	if err != nil {
-		t.Fatalf("reading handshake response: %v", err)
-	}
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("handshake status %d, want 101", resp.StatusCode)
-	}
-	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), base64.StdEncoding.EncodeToString(sum[:]); got != want {
-		t.Fatalf("Sec-WebSocket-Accept %q, want %q", got, want)
-	}
-	return &e2eRawClient{t: t, conn: conn, br: br, resp: resp}
-}
-
-// writeFrame sends one masked frame.
-func (c *e2eRawClient) writeFrame(fin bool, op frame.Opcode, payload []byte) {
-	c.t.Helper()
-	var key [4]byte
-	if _, err := cryptorand.Read(key[:]); err != nil {
-		c.t.Fatal(err)
-	}
-	h := frame.Header{Fin: fin, Opcode: op, Masked: true, Mask: key, PayloadLen: int64(len(payload))}
-	buf := make([]byte, h.Size()+len(payload))
-	n := frame.PutHeader(buf, h)
-	frame.MaskCopy(buf[n:], payload, key, 0)
-	if _, err := c.conn.Write(buf); err != nil {
-		c.t.Fatalf("writing %v frame: %v", op, err)
-	}
-}
-
-// writeHeader sends a masked frame header announcing length bytes, and no
-// payload.
-func (c *e2eRawClient) writeHeader(fin bool, op frame.Opcode, length int64) {
-	c.t.Helper()
-	h := frame.Header{Fin: fin, Opcode: op, Masked: true, Mask: [4]byte{1, 2, 3, 4}, PayloadLen: length}
-	if _, err := c.conn.Write(frame.AppendHeader(nil, h)); err != nil {
-		c.t.Fatalf("writing header: %v", err)
-	}
-}
-
-// readFrame reads one frame from the server, which must be unmasked and
-// carry no RSV bits.
-func (c *e2eRawClient) readFrame() (frame.Header, []byte) {
-	c.t.Helper()
-	h, err := frame.ReadHeader(frame.NewBufioReader(c.br))
-	if err != nil {
-		c.t.Fatalf("reading frame header: %v", err)
-	}
-	if h.Masked || h.Rsv != 0 {
-		c.t.Fatalf("server frame masked=%v rsv=%#x", h.Masked, h.Rsv)
-	}
-	if h.PayloadLen > 64<<20 {
-		c.t.Fatalf("server frame announces %d bytes", h.PayloadLen)
-	}
-	p := make([]byte, h.PayloadLen)
-	if _, err := io.ReadFull(c.br, p); err != nil {
-		c.t.Fatalf("reading %d-byte payload: %v", h.PayloadLen, err)
-	}
-	return h, p
-}
-
-// readClose reads frames until a close frame, returning its code and reason.
-// Data frames before it are an error.
-func (c *e2eRawClient) readClose() (int, string) {
-	c.t.Helper()
-	for i := 0; i < 100; i++ {
-		h, p := c.readFrame()
-		switch h.Opcode {
-		case frame.OpClose:
-			code, reason, err := frame.ParseClosePayload(p)
-			if err != nil {
-				c.t.Fatalf("server close payload: %v", err)
-			}
-			return int(code), reason
-		case frame.OpPing, frame.OpPong:
-			continue
-		default:
-			c.t.Fatalf("expected a close frame, got %v frame of %d bytes", h.Opcode, len(p))
-		}
-	}
-	c.t.Fatal("no close frame within 100 frames")
-	return 0, ""
-}
-
-// readMessage reads one data message, answering nothing, and fails on any
-// control frame other than pong.
-func (c *e2eRawClient) readMessage() (frame.Opcode, []byte) {
-	c.t.Helper()
-	var op frame.Opcode
-	var msg []byte
-	started := false
-	for i := 0; i < 100000; i++ {
-		h, p := c.readFrame()
-		switch {
-		case h.Opcode == frame.OpPong:
-			continue
-		case h.Opcode.IsControl():
-			code, reason, _ := frame.ParseClosePayload(p)
-			c.t.Fatalf("expected a data message, got %v frame (close %d %q)", h.Opcode, code, reason)
-		case !started:
-			if h.Opcode == frame.OpContinuation {
-				c.t.Fatal("message starts with a continuation frame")
-			}
-			op, started = h.Opcode, true
-		case h.Opcode != frame.OpContinuation:
-			c.t.Fatalf("%v frame inside a message", h.Opcode)
-		}
-		msg = append(msg, p...)
-		if h.Fin {
-			return op, msg
-		}
-	}
-	c.t.Fatal("message did not end within 100000 frames")
-	return 0, nil
+	return f.Header, f.Payload
 }
 
 // ---------------------------------------------------------------------------
@@ -399,7 +172,7 @@ func TestE2EEcho(t *testing.T) {
 				for _, mt := range types {
 					for _, n := range sizes {
 						mt, want := mt, payloads[mt][n]
-						t.Run(fmt.Sprintf("%s/%d", e2eTypeName(mt), n), func(t *testing.T) {
+						t.Run(fmt.Sprintf("%s/%d", ciTypeName(mt), n), func(t *testing.T) {
 							e2eGuardGorilla(c)
 							// Write while reading: the streaming echo sends
 							// bytes back before the message has all arrived.
@@ -462,7 +235,7 @@ func TestE2EFragmentedClientWrites(t *testing.T) {
 				for _, tt := range tests {
 					tt := tt
 					t.Run(tt.name, func(t *testing.T) {
-						var rec *e2eRecordingConn
+						var rec *wstest.SniffedConn
 						d := gorilla.Dialer{
 							WriteBufferSize: clientBuf,
 							NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -471,11 +244,11 @@ func TestE2EFragmentedClientWrites(t *testing.T) {
 								if err != nil {
 									return nil, err
 								}
-								rec = &e2eRecordingConn{Conn: nc}
+								rec = wstest.Sniff(nc)
 								return rec, nil
 							},
 						}
-						c, _ := e2eDialGorilla(t, d, url, nil)
+						c, _ := dialGorillaWith(t, d, url, nil)
 						e2eGuardGorilla(c)
 						want := e2ePayload(tt.mt, tt.size)
 
@@ -510,7 +283,7 @@ func TestE2EFragmentedClientWrites(t *testing.T) {
 
 						// The client really did fragment the message.
 						minFrames := (tt.size + clientBuf - 1) / clientBuf
-						e2eCheckFragments(t, rec.frames(t, true), frame.Opcode(tt.mt), minFrames, clientBuf)
+						e2eCheckFragments(t, rec.Out, frame.Opcode(tt.mt), minFrames, clientBuf)
 					})
 				}
 			})
@@ -574,17 +347,17 @@ func TestE2EFragmentedServerWrites(t *testing.T) {
 						return err
 					}()
 				})
-				var rec *e2eRecordingConn
+				var rec *wstest.SniffedConn
 				d := gorilla.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 					var nd net.Dialer
 					nc, err := nd.DialContext(ctx, network, addr)
 					if err != nil {
 						return nil, err
 					}
-					rec = &e2eRecordingConn{Conn: nc}
+					rec = wstest.Sniff(nc)
 					return rec, nil
 				}}
-				c, _ := e2eDialGorilla(t, d, url, nil)
+				c, _ := dialGorillaWith(t, d, url, nil)
 				e2eGuardGorilla(c)
 				if err := c.WriteMessage(gorilla.TextMessage, []byte("go")); err != nil {
 					t.Fatal(err)
@@ -597,7 +370,7 @@ func TestE2EFragmentedServerWrites(t *testing.T) {
 					t.Fatalf("type %d, want %d", gotType, tt.mt)
 				}
 				e2eSameBytes(t, got, want)
-				e2eCheckFragments(t, rec.frames(t, false), frame.Opcode(tt.mt), tt.size/maxPiece, maxPiece)
+				e2eCheckFragments(t, rec.In, frame.Opcode(tt.mt), tt.size/maxPiece, maxPiece)
 
 				if err := c.WriteMessage(gorilla.CloseMessage, gorilla.FormatCloseMessage(1000, "")); err != nil {
 					t.Fatal(err)
@@ -685,9 +458,9 @@ func TestE2EPingBetweenFragments(t *testing.T) {
 				for _, tt := range tests {
 					tt := tt
 					t.Run(tt.name, func(t *testing.T) {
-						c := e2eDialRaw(t, url)
+						c := wstest.DialHandshake(t, wstest.Addr(url), "/ws")
 						for _, f := range tt.frames {
-							c.writeFrame(f.fin, f.op, []byte(f.payload))
+							c.Write(wstest.Masked(f.fin, f.op, []byte(f.payload)))
 						}
 						// A last ping marks the end: everything the server
 						// says about the message comes before its pong. So
@@ -696,7 +469,7 @@ func TestE2EPingBetweenFragments(t *testing.T) {
 						// whatever their payloads, so a wrong pong fails at
 						// once.
 						const endMarker = "end-marker"
-						c.writeFrame(true, frame.OpPing, []byte(endMarker))
+						c.Write(wstest.Masked(true, frame.OpPing, []byte(endMarker)))
 
 						var pongs []string
 						var msgs []string
@@ -708,7 +481,7 @@ func TestE2EPingBetweenFragments(t *testing.T) {
 							if i == 1000 {
 								t.Fatal("no end-marker pong within 1000 frames")
 							}
-							h, p := c.readFrame()
+							h, p := e2eReadFrame(t, c)
 							if h.Opcode == frame.OpPong {
 								if len(pongs) == len(tt.wantPongs) {
 									if string(p) != endMarker {
@@ -753,11 +526,11 @@ func TestE2EPingBetweenFragments(t *testing.T) {
 							t.Fatalf("%d pongs arrived before the echo ended, want %d", pongsBeforeFin, len(tt.wantPongs))
 						}
 
-						c.writeFrame(true, frame.OpClose, websocket.FormatCloseMessage(1000, ""))
-						if code, _ := c.readClose(); code != 1000 {
+						c.Write(wstest.Masked(true, frame.OpClose, websocket.FormatCloseMessage(1000, "")))
+						if code, _ := c.ReadClose(); code != 1000 {
 							t.Fatalf("close code %d, want 1000", code)
 						}
-						e2eExpectEOF(t, c.conn)
+						c.ExpectClosed()
 					})
 				}
 			})
@@ -1253,7 +1026,7 @@ func TestE2EReadLimit(t *testing.T) {
 						}
 					}
 				})
-				c := e2eDialRaw(t, url)
+				c := wstest.DialHandshake(t, wstest.Addr(url), "/ws")
 				total := 0
 				for _, n := range tt.fragments {
 					total += n
@@ -1265,17 +1038,17 @@ func TestE2EReadLimit(t *testing.T) {
 					if i == 0 {
 						op = frame.OpBinary
 					}
-					c.writeFrame(i == len(tt.fragments)-1, op, rest[:n])
+					c.Write(wstest.Masked(i == len(tt.fragments)-1, op, rest[:n]))
 					rest = rest[n:]
 				}
 				if tt.wantOK {
-					op, got := c.readMessage()
+					op, got := c.ReadMessage()
 					if op != frame.OpBinary {
 						t.Fatalf("echo opcode %v", op)
 					}
 					e2eSameBytes(t, got, want)
-					c.writeFrame(true, frame.OpClose, websocket.FormatCloseMessage(1000, ""))
-					if code, _ := c.readClose(); code != 1000 {
+					c.Write(wstest.Masked(true, frame.OpClose, websocket.FormatCloseMessage(1000, "")))
+					if code, _ := c.ReadClose(); code != 1000 {
 						t.Fatalf("close code %d, want 1000", code)
 					}
 					if err := wstest.Receive(t, serverErr, "server"); !websocket.IsCloseError(err, 1000) {
@@ -1283,13 +1056,13 @@ func TestE2EReadLimit(t *testing.T) {
 					}
 					return
 				}
-				if code, _ := c.readClose(); code != websocket.CloseMessageTooBig {
+				if code, _ := c.ReadClose(); code != websocket.CloseMessageTooBig {
 					t.Fatalf("close code %d, want 1009", code)
 				}
 				if err := wstest.Receive(t, serverErr, "server"); !errors.Is(err, websocket.ErrReadLimit) {
 					t.Fatalf("server ReadMessage: %v, want ErrReadLimit", err)
 				}
-				e2eExpectEOF(t, c.conn)
+				c.ExpectClosed()
 			})
 		}
 	})
@@ -1324,9 +1097,9 @@ func TestE2EReadLimitDefault(t *testing.T) {
 					}
 					serverErr <- err
 				})
-				c := e2eDialRaw(t, url)
-				c.writeHeader(true, frame.OpBinary, tt.announce)
-				h, p := c.readFrame()
+				c := wstest.DialHandshake(t, wstest.Addr(url), "/ws")
+				c.Write(frame.AppendHeader(nil, frame.Header{Fin: true, Opcode: frame.OpBinary, Masked: true, Mask: wstest.Mask, PayloadLen: tt.announce}))
+				h, p := e2eReadFrame(t, c)
 				err := wstest.Receive(t, serverErr, "server")
 				if tt.wantOK {
 					if err != nil || h.Opcode != frame.OpText || string(p) != "accepted" {
@@ -1480,7 +1253,7 @@ func TestE2ESubprotocols(t *testing.T) {
 						})
 					})
 				})
-				c, resp := e2eDialGorilla(t, gorilla.Dialer{Subprotocols: tt.offer}, "ws://"+addr+"/ws", nil)
+				c, resp := dialGorillaWith(t, gorilla.Dialer{Subprotocols: tt.offer}, "ws://"+addr+"/ws", nil)
 				e2eGuardGorilla(c)
 				if got := wstest.Receive(t, serverProto, "server subprotocol"); got != tt.want {
 					t.Fatalf("server Subprotocol() = %q, want %q", got, tt.want)
@@ -1520,7 +1293,7 @@ func TestE2EResponseHeaders(t *testing.T) {
 				_ = u.Upgrade(ctx, wstest.Echo)
 			})
 		})
-		c, resp := e2eDialGorilla(t, gorilla.Dialer{}, "ws://"+addr+"/ws", nil)
+		c, resp := dialGorillaWith(t, gorilla.Dialer{}, "ws://"+addr+"/ws", nil)
 		e2eGuardGorilla(c)
 		if resp.StatusCode != http.StatusSwitchingProtocols {
 			t.Fatalf("status %d", resp.StatusCode)
