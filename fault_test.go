@@ -81,12 +81,7 @@ func (s *faultServer) readErr(t *testing.T) error {
 // connection.
 func expectNoConnections(t *testing.T, u *websocket.HertzUpgrader) {
 	t.Helper()
-	for i := 0; i < 500 && u.Connections() != 0; i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := u.Connections(); n != 0 {
-		t.Fatalf("Connections() = %d, want 0", n)
-	}
+	wstest.WaitFor(t, 5*time.Second, "Connections() to reach 0", func() bool { return u.Connections() == 0 })
 }
 
 // A peer that resets the connection in the middle of a frame: the
@@ -288,12 +283,7 @@ func TestFaultShutdownWithThousandConnections(t *testing.T) {
 		if err := <-dialErrs; err != nil {
 			t.Fatalf("dial: %v", err)
 		}
-		for i := 0; i < 500 && u.Connections() != conns; i++ {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if n := u.Connections(); n != conns {
-			t.Fatalf("Connections() = %d, want %d", n, conns)
-		}
+		wstest.WaitFor(t, 5*time.Second, fmt.Sprintf("Connections() to reach %d", conns), func() bool { return u.Connections() == conns })
 
 		type got struct {
 			code int

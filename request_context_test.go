@@ -63,6 +63,7 @@ func TestRequestContextValidInHandler(t *testing.T) {
 			tc, es := tc, es
 			t.Run(tc.Name+"/"+es.String(), func(t *testing.T) {
 				var u websocket.HertzUpgrader
+				var httpRequests atomic.Int64
 				addr := wstest.StartServer(t, tc, es, nil, func(h *server.Hertz) {
 					mw := func(c context.Context, ctx *app.RequestContext) {
 						ctx.Set("value", "mw-"+string(ctx.GetHeader("X-Id")))
@@ -71,10 +72,11 @@ func TestRequestContextValidInHandler(t *testing.T) {
 					h.GET("/ws/:room", mw, func(_ context.Context, ctx *app.RequestContext) {
 						_ = u.Upgrade(ctx, func(c *websocket.Conn) {
 							// Let the concurrent HTTP requests reuse
-							// whatever contexts Hertz has in its pool.
-							time.Sleep(200 * time.Millisecond)
+							// whatever contexts Hertz has in its pool:
+							// wait until some have been served.
+							awaitRequests(&httpRequests, 20)
 							first := readView(ctx)
-							time.Sleep(100 * time.Millisecond)
+							awaitRequests(&httpRequests, 10)
 							if second := readView(ctx); second != first {
 								first.Query = fmt.Sprintf("changed under the handler: %+v then %+v", first, second)
 							}
@@ -92,7 +94,6 @@ func TestRequestContextValidInHandler(t *testing.T) {
 				// handlers have answered.
 				stop := make(chan struct{})
 				var traffic sync.WaitGroup
-				var httpRequests atomic.Int64
 				for i := 0; i < 4; i++ {
 					i := i
 					traffic.Add(1)
@@ -129,6 +130,17 @@ func TestRequestContextValidInHandler(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// awaitRequests waits until count has grown by n, or for 2 s at most: a
+// handler's delay while plain requests go through. (The handler cannot
+// fail the test; the test checks afterwards that requests went through.)
+func awaitRequests(count *atomic.Int64, n int64) {
+	want := count.Load() + n
+	deadline := time.Now().Add(2 * time.Second)
+	for count.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
 	}
 }
 

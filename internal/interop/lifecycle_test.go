@@ -394,7 +394,7 @@ func TestLifecycleCloseUnblocksReader(t *testing.T) {
 		})
 		client := dialGorilla(t, s.url("/read"), nil)
 		c := wstest.ReceiveWithin(t, conns, 5*time.Second, "the handler's Conn")
-		time.Sleep(50 * time.Millisecond) // let the reader block
+		wstest.WaitBlocked(t, "hertzws/websocket.(*Conn).ReadMessage")
 
 		select {
 		case r := <-results:
@@ -534,14 +534,7 @@ func TestLifecycleHandlerPanic(t *testing.T) {
 		}
 		s.waitIdle(t, 5*time.Second)
 
-		deadline := time.Now().Add(2 * time.Second)
-		for !strings.Contains(logs.String(), value) {
-			if time.Now().After(deadline) {
-				t.Errorf("panic value %q not found in the log:\n%s", value, logs.String())
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		wstest.WaitFor(t, 2*time.Second, fmt.Sprintf("the panic value %q in the log", value), func() bool { return strings.Contains(logs.String(), value) })
 
 		// The server keeps serving.
 		for i := 0; i < 2; i++ {
@@ -757,7 +750,7 @@ func TestLifecycleOpenWriterDoesNotBlockClose(t *testing.T) {
 				// A second message waits for the open writer.
 				waiting := make(chan error, 1)
 				go func() { waiting <- c.WriteMessage(websocket.TextMessage, []byte("waiting")) }()
-				time.Sleep(20 * time.Millisecond)
+				wstest.AwaitBlocked("hertzws/websocket.(*Conn).WriteMessage", 5*time.Second)
 
 				closed := make(chan error, 1)
 				start := time.Now()
@@ -830,7 +823,7 @@ func TestLifecycleHandlerReturnClosesConnection(t *testing.T) {
 					readerDone <- err
 				}()
 				<-started
-				time.Sleep(20 * time.Millisecond)
+				wstest.AwaitBlocked("hertzws/websocket.(*Conn).ReadMessage", 5*time.Second)
 			},
 		})
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -108,4 +109,53 @@ func goroutineStacks() []goroutine {
 		gs = append(gs, goroutine{id: id, stack: block})
 	}
 	return gs
+}
+
+// WaitBlocked waits until a goroutine other than the caller's is parked
+// (in a channel operation, a lock, a sleep or I/O wait; neither running
+// nor runnable nor in a system call) with fn in its stack, such as
+// "hertzws/websocket.(*Conn).ReadMessage", and fails the test if none is
+// within Guard. It is for a test that must act while a call is blocked,
+// an event that nothing else announces.
+func WaitBlocked(t testing.TB, fn string) {
+	t.Helper()
+	if !AwaitBlocked(fn, Guard) {
+		t.Fatalf("no goroutine blocked in %s after %v", fn, Guard)
+	}
+}
+
+// AwaitBlocked is WaitBlocked for goroutines that cannot fail the test (a
+// handler's): it waits up to within and reports whether such a goroutine
+// was found.
+func AwaitBlocked(fn string, within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for {
+		for i, g := range goroutineStacks() {
+			if i > 0 && g.parked() && bytes.Contains(g.stack, []byte(fn)) {
+				return true
+			}
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// parked reports whether the goroutine waits for something: its state,
+// "goroutine 7 [chan receive]:", is not running, runnable or a system
+// call.
+func (g goroutine) parked() bool {
+	open := bytes.IndexByte(g.stack, '[')
+	end := bytes.IndexByte(g.stack, ']')
+	if open < 0 || end < open {
+		return false
+	}
+	state := string(g.stack[open+1 : end])
+	for _, busy := range []string{"running", "runnable", "syscall"} {
+		if strings.HasPrefix(state, busy) {
+			return false
+		}
+	}
+	return true
 }
