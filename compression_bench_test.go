@@ -278,8 +278,8 @@ func TestCompressionMemoryPerConn(t *testing.T) {
 				if err != nil {
 					return nil, err
 				}
-				if f.h.Rsv != rsv {
-					return nil, fmt.Errorf("%s: echo with RSV %#x", mode.name, f.h.Rsv)
+				if f.Header.Rsv != rsv {
+					return nil, fmt.Errorf("%s: echo with RSV %#x", mode.name, f.Header.Rsv)
 				}
 				r.br = nil // keep only the socket on the client side
 				return r, nil
@@ -292,7 +292,7 @@ func TestCompressionMemoryPerConn(t *testing.T) {
 				}
 				r.close()
 			}
-			time.Sleep(50 * time.Millisecond)
+			wstest.WaitFor(t, 5*time.Second, "the warm-up connections to end", func() bool { return u.Connections() == 0 })
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.GC()

@@ -302,46 +302,14 @@ func czSplit(p []byte, n int, emptyHead bool) [][]byte {
 	return parts
 }
 
-// czRawFrame is a frame read from the server.
-type czRawFrame struct {
-	h       frame.Header
-	payload []byte
-}
-
-func (r *czRaw) readFrame() (czRawFrame, error) {
+// readFrame reads one frame from the server, which must not be masked.
+func (r *czRaw) readFrame() (wstest.Frame, error) {
 	_ = r.cc.SetReadDeadline(time.Now().Add(czTimeout))
-	var hb [frame.MaxHeaderSize]byte
-	if _, err := io.ReadFull(r.br, hb[:2]); err != nil {
-		return czRawFrame{}, err
+	f, err := wstest.ReadFrame(r.br, 64<<20)
+	if err == nil && f.Header.Masked {
+		return wstest.Frame{}, errors.New("server sent a masked frame")
 	}
-	n := 2
-	switch hb[1] & 0x7f {
-	case 126:
-		n += 2
-	case 127:
-		n += 8
-	}
-	if hb[1]&0x80 != 0 {
-		n += 4
-	}
-	if _, err := io.ReadFull(r.br, hb[2:n]); err != nil {
-		return czRawFrame{}, err
-	}
-	h, _, err := frame.ParseHeader(hb[:n])
-	if err != nil {
-		return czRawFrame{}, err
-	}
-	if h.Masked {
-		return czRawFrame{}, errors.New("server sent a masked frame")
-	}
-	if h.PayloadLen > 64<<20 {
-		return czRawFrame{}, fmt.Errorf("server frame of %d bytes", h.PayloadLen)
-	}
-	f := czRawFrame{h: h, payload: make([]byte, h.PayloadLen)}
-	if _, err := io.ReadFull(r.br, f.payload); err != nil {
-		return czRawFrame{}, err
-	}
-	return f, nil
+	return f, err
 }
 
 // czCloseErr is the close frame that ended a receive.
@@ -371,18 +339,18 @@ func (r *czRaw) recv() (czMsg, error) {
 		if err != nil {
 			return m, err
 		}
-		h := f.h
+		h := f.Header
 		if h.Opcode.IsControl() {
 			if h.Rsv != 0 {
 				return m, fmt.Errorf("RSV %#x on a %v frame", h.Rsv, h.Opcode)
 			}
 			switch h.Opcode {
 			case frame.OpPong:
-				r.pongs = append(r.pongs, string(f.payload))
+				r.pongs = append(r.pongs, string(f.Payload))
 			case frame.OpClose:
-				code, reason, err := frame.ParseClosePayload(f.payload)
+				code, reason, err := frame.ParseClosePayload(f.Payload)
 				if err != nil {
-					return m, fmt.Errorf("close payload %q: %v", f.payload, err)
+					return m, fmt.Errorf("close payload %q: %v", f.Payload, err)
 				}
 				return m, &czCloseErr{code: int(code), reason: reason}
 			default:
@@ -411,7 +379,7 @@ func (r *czRaw) recv() (czMsg, error) {
 			}
 		}
 		m.frames = append(m.frames, h)
-		m.wire = append(m.wire, f.payload...)
+		m.wire = append(m.wire, f.Payload...)
 		if h.Fin {
 			break
 		}

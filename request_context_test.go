@@ -194,6 +194,9 @@ func upgradeWithBody(t *testing.T, addr, id string) (requestView, string) {
 // checks each answer echoes its own body, until stop is closed.
 func httpTraffic(t *testing.T, addr, id string, stop <-chan struct{}, count *atomic.Int64) {
 	client := &http.Client{Timeout: 5 * time.Second}
+	// An idle keep-alive connection would hold the server's shutdown for
+	// its whole exit wait.
+	defer client.CloseIdleConnections()
 	for i := 0; i < 100000; i++ {
 		select {
 		case <-stop:
