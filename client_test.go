@@ -1609,38 +1609,11 @@ func TestClientDialerServerRefuses(t *testing.T) {
 func (p *ctRawPeer) readFrame() (frame.Header, []byte) {
 	p.t.Helper()
 	_ = p.c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	var buf [frame.MaxHeaderSize]byte
-	if _, err := io.ReadFull(p.br, buf[:2]); err != nil {
+	f, err := wstest.ReadFrame(p.br, 1<<24)
+	if err != nil {
 		p.t.Fatalf("read frame: %v", err)
 	}
-	n := 2
-	switch buf[1] & 0x7f {
-	case 126:
-		n += 2
-	case 127:
-		n += 8
-	}
-	if buf[1]&0x80 != 0 {
-		n += 4
-	}
-	if _, err := io.ReadFull(p.br, buf[2:n]); err != nil {
-		p.t.Fatalf("read frame header: %v", err)
-	}
-	h, hn, err := frame.ParseHeader(buf[:n])
-	if err != nil || hn != n {
-		p.t.Fatalf("frame header % x: %v", buf[:n], err)
-	}
-	if h.PayloadLen > 1<<24 {
-		p.t.Fatalf("frame of %d bytes", h.PayloadLen)
-	}
-	payload := make([]byte, h.PayloadLen)
-	if _, err := io.ReadFull(p.br, payload); err != nil {
-		p.t.Fatalf("read payload: %v", err)
-	}
-	if h.Masked {
-		frame.Mask(h.Mask, 0, payload)
-	}
-	return h, payload
+	return f.Header, f.Payload
 }
 
 // ctRawUpgrade dials the raw listener with d and completes the handshake
