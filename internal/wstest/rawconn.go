@@ -115,9 +115,12 @@ func (rc *RawConn) SetReadDeadline() {
 
 // Response is an HTTP response as it came off the wire.
 type Response struct {
+	// Status is the status code of the status line.
 	Status int
+	// Header holds the header fields, canonicalised by textproto.
 	Header textproto.MIMEHeader
-	Body   []byte
+	// Body is the body, as long as Content-Length said.
+	Body []byte
 }
 
 // ReadResponse reads one HTTP/1.1 response: the status line, the headers
@@ -255,7 +258,9 @@ func Masked(fin bool, op frame.Opcode, payload []byte) []byte {
 
 // Frame is a frame as read: its header and its payload, unmasked.
 type Frame struct {
-	Header  frame.Header
+	// Header is the frame's header as parsed.
+	Header frame.Header
+	// Payload is the frame's payload, unmasked.
 	Payload []byte
 }
 

@@ -44,7 +44,11 @@ func ForEachTransport(t *testing.T, f func(t *testing.T, tr Transport)) {
 // EngineSettings are the Hertz engine fields that change how hijacked
 // connections are handled.
 type EngineSettings struct {
-	NoHijackConnPool  bool
+	// NoHijackConnPool is Hertz's field of that name: hijacked
+	// connections are not taken from and given back to a pool.
+	NoHijackConnPool bool
+	// KeepHijackedConns is Hertz's field of that name: Hertz does not
+	// close a hijacked connection when its handler returns.
 	KeepHijackedConns bool
 }
 
