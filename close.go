@@ -95,6 +95,9 @@ func (c *Conn) Close() error {
 		if c.shutdown != nil {
 			c.shutdown()
 		}
+		if e := c.events.Load(); e != nil {
+			e.Wake() // so that OnClose runs
+		}
 	})
 	return err
 }

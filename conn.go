@@ -139,6 +139,12 @@ type Conn struct {
 
 	// usesClock: the Conn holds the coarse clock (clock.go) until Close.
 	usesClock bool
+
+	// events is the poller's handle when an EventHandler is served without
+	// a goroutine per connection (events_poll.go), nil otherwise.
+	events atomic.Pointer[eventConn]
+	// callbackPanicked: an EventHandler callback panicked (events.go).
+	callbackPanicked atomic.Bool
 }
 
 // newConn wraps a transport whose handshake is complete.

@@ -19,7 +19,7 @@ import (
 // internal/transport's HandOver for why and how). It renders the response
 // Hertz would have written; when middleware replaced the 101 it sends that
 // answer instead, as Hertz would have, and speaks no WebSocket.
-func handOver(ctx *app.RequestContext, raw network.Conn, np transport.Detachable, cfg connConfig, live *liveConns, handler HertzHandler, timeout time.Duration) {
+func handOver(ctx *app.RequestContext, raw network.Conn, np transport.Detachable, cfg connConfig, live *liveConns, s session, timeout time.Duration) {
 	ctx.Response.HijackWriter(nil)
 	var response bytesWriter
 	if err := resp.Write(&ctx.Response, &response); err != nil {
@@ -34,32 +34,43 @@ func handOver(ctx *app.RequestContext, raw network.Conn, np transport.Detachable
 		return
 	}
 	// The handler runs after Hertz has finished serving the request:
-	// keep its RequestContext out of Hertz's pool until the handler returns.
+	// keep its RequestContext out of Hertz's pool until the handler returns
+	// (or, for an EventHandler, until OnOpen returns).
 	keepRequestContext(ctx, raw)
 	err := transport.HandOver(raw, np, func(conn net.Conn, pending []byte, err error) {
-		defer releaseRequestContext(ctx)
 		if err != nil {
+			releaseRequestContext(ctx)
 			hlog.SystemLogger().Errorf("websocket: adopting a connection from netpoll: %v", err)
 			return
 		}
-		serveAdopted(conn, pending, response.b, cfg, live, handler, timeout)
+		if !sendResponse(conn, response.b, timeout) {
+			releaseRequestContext(ctx)
+			return
+		}
+		t := transport.NewSocket(conn, pending, cfg.readBufferSize, transport.ServerWriteBufferSize)
+		c := newConn(t, frame.RoleServer, cfg, conn.LocalAddr(), conn.RemoteAddr())
+		if s.events.h != nil {
+			serveEvents(c, t, live, s.events, func() { releaseRequestContext(ctx) })
+			return
+		}
+		defer releaseRequestContext(ctx)
+		serve(c, live, s.handler)
 	})
 	if err != nil {
 		hlog.SystemLogger().Errorf("websocket: detaching %v from netpoll: %v", raw.RemoteAddr(), err)
 	}
 }
 
-// serveAdopted sends the handshake response on a connection adopted from
-// netpoll and serves the WebSocket on it.
-func serveAdopted(conn net.Conn, pending, response []byte, cfg connConfig, live *liveConns, handler HertzHandler, timeout time.Duration) {
+// sendResponse sends the handshake response on a connection adopted from
+// netpoll, within timeout; on failure it closes the connection.
+func sendResponse(conn net.Conn, response []byte, timeout time.Duration) bool {
 	_ = conn.SetWriteDeadline(time.Now().Add(timeout))
 	if _, err := conn.Write(response); err != nil {
 		_ = conn.Close()
-		return
+		return false
 	}
 	_ = conn.SetWriteDeadline(time.Time{})
-	t := transport.NewSocket(conn, pending, cfg.readBufferSize, transport.ServerWriteBufferSize)
-	serve(newConn(t, frame.RoleServer, cfg, conn.LocalAddr(), conn.RemoteAddr()), live, handler)
+	return true
 }
 
 // bytesWriter collects what Hertz's response writer produces.

@@ -145,8 +145,17 @@ type HertzUpgrader struct {
 	// on top, which GOMEMLIMIT bounds.
 	ReceiveBudget int64
 
+	// EventWorkers is the largest number of EventHandler callbacks (see
+	// UpgradeEvents) that run at once, across the upgrader's connections;
+	// a connection whose callback must wait for a slot stops reading until
+	// it gets one. Zero means DefaultEventWorkers (128 per GOMAXPROCS).
+	// It has no effect on Upgrade's handlers.
+	EventWorkers int
+
 	// budget is ReceiveBudget in force, made on first use.
 	budget receiveBudgetOnce
+	// slots bounds the running event callbacks, made on first use.
+	slots callbackSlots
 
 	// live holds the connections being served, for Shutdown and
 	// Connections.
@@ -188,6 +197,57 @@ type HertzUpgrader struct {
 // (Internal Error), the panic and its stack are logged through Hertz's
 // logger, and the server keeps running.
 func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) error {
+	return u.upgrade(ctx, session{handler: handler})
+}
+
+// UpgradeEvents upgrades the HTTP server connection to the WebSocket
+// protocol as Upgrade does, with the same checks and answers, and serves
+// it to handler's callbacks instead of a blocking HertzHandler.
+//
+// On Hertz's netpoll transport on Linux, a connection that has nothing to
+// do holds no goroutine and no buffer: the library watches its socket with
+// one epoll instance per process and starts a goroutine only when bytes
+// arrive, which reads every message that has arrived, calls OnMessage for
+// each, and ends. A message that arrives slowly keeps its goroutine until
+// it is whole (within MessageTimeout). Elsewhere (the standard transport,
+// TLS, other platforms) each connection is served by a goroutine that
+// calls the same callbacks in the same order.
+//
+// Everything else is as in the blocking mode: limits, UTF-8 checks,
+// compression, keepalive, Shutdown, close codes, and writes from any
+// goroutine. Read deadlines bound the waits inside a message only: an idle
+// connection is not being read, so use KeepAlive to find dead peers. The
+// Conn must not be read by the application (its reads return an error);
+// messages arrive in OnMessage.
+//
+// The RequestContext is this request's own until OnOpen returns; after
+// that, on netpoll, it is emptied (never reused by Hertz for another
+// request), so copy what the connection needs in OnOpen.
+func (u *HertzUpgrader) UpgradeEvents(ctx *app.RequestContext, handler EventHandler) error {
+	if handler == nil {
+		return u.fail(ctx, consts.StatusInternalServerError, "UpgradeEvents needs an EventHandler")
+	}
+	return u.upgrade(ctx, session{events: eventRunner{h: handler, slots: u.slots.get(u.EventWorkers)}})
+}
+
+// session is what runs on an upgraded connection: a blocking handler, or
+// an EventHandler's callbacks.
+type session struct {
+	handler HertzHandler
+	events  eventRunner
+}
+
+// blocking returns the session as a HertzHandler, for a connection served
+// on a goroutine of its own.
+func (s session) blocking() HertzHandler {
+	if s.events.h == nil {
+		return s.handler
+	}
+	return func(c *Conn) { s.events.readMessages(c, func() {}) }
+}
+
+// upgrade is Upgrade and UpgradeEvents.
+func (u *HertzUpgrader) upgrade(ctx *app.RequestContext, s session) error {
 	if !ctx.IsGet() {
 		return u.fail(ctx, consts.StatusMethodNotAllowed, "request method is not GET")
 	}
@@ -284,12 +344,12 @@ func (u *HertzUpgrader) Upgrade(ctx *app.RequestContext, handler HertzHandler) e
 	_ = raw.SetWriteTimeout(timeout)
 	ctx.Hijack(func(hijacked network.Conn) {
 		if _, ours := ctx.Response.GetHijackWriter().(discardResponse); np != nil && ours {
-			handOver(ctx, raw, np, cfg, &u.live, handler, timeout)
+			handOver(ctx, raw, np, cfg, &u.live, s, timeout)
 			return
 		}
 		// Hertz wrote the response: there is no handover, or middleware
 		// reset the response after Upgrade.
-		serveHijacked(ctx, raw, hijacked, cfg, &u.live, handler)
+		serveHijacked(ctx, raw, hijacked, cfg, &u.live, s.blocking())
 	})
 	return nil
 }

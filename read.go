@@ -42,6 +42,9 @@ func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
 		// returned, Hertz has taken the connection back.
 		return noFrame, nil, c.failRead(ErrConnClosed)
 	}
+	if e := c.events.Load(); e != nil && !e.reading.Load() {
+		return noFrame, nil, errNotEventReader
+	}
 	c.readSeq++
 	// Discard what the application left of the previous message.
 	if c.inflating {
@@ -54,6 +57,9 @@ func (c *Conn) NextReader() (messageType int, r io.Reader, err error) {
 			return noFrame, nil, c.failRead(err)
 		}
 		h, err := c.nextDataFrame()
+		if err == errNoMessage {
+			return noFrame, nil, err
+		}
 		if err != nil {
 			return noFrame, nil, c.failRead(err)
 		}

@@ -11,6 +11,11 @@ import (
 // previous frame's payload must have been consumed.
 func (c *Conn) nextDataFrame() (frame.Header, error) {
 	for {
+		if e := c.events.Load(); e != nil && !c.fragmented && e.waitsForEvent() {
+			// Between messages with nothing to read: an event-driven
+			// connection gives its goroutine up here.
+			return frame.Header{}, errNoMessage
+		}
 		if err := c.applyReadDeadline(); err != nil {
 			return frame.Header{}, err
 		}

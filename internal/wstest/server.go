@@ -127,3 +127,19 @@ func EchoMessages(c *websocket.Conn) {
 		}
 	}
 }
+
+// StartEvents serves handler's events at /ws with upgrader u (a zero one
+// when u is nil) through HertzUpgrader.UpgradeEvents, on 127.0.0.1, and
+// returns the ws:// URL.
+func StartEvents(t testing.TB, tr Transport, es EngineSettings, u *websocket.HertzUpgrader, handler websocket.EventHandler) string {
+	t.Helper()
+	if u == nil {
+		u = &websocket.HertzUpgrader{}
+	}
+	addr := StartServer(t, tr, es, nil, func(h *server.Hertz) {
+		h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
+			_ = u.UpgradeEvents(ctx, handler)
+		})
+	})
+	return "ws://" + addr + "/ws"
+}

@@ -1,0 +1,208 @@
+package websocket
+
+import (
+	"errors"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/common/hlog"
+)
+
+// EventHandler receives the events of a WebSocket served by
+// HertzUpgrader.UpgradeEvents. The library reads the connection and calls
+// the handler; the handler writes with the Conn's methods, from the
+// callbacks or from any other goroutine.
+//
+// Guarantees: OnOpen runs first and once; OnMessage runs for each data
+// message in the order the messages arrived, one at a time, never while
+// another callback of the same connection runs; OnClose runs last and
+// once, whatever ended the connection (the peer's close frame, a protocol
+// error, Close, keepalive, Shutdown, a panic in a callback). Callbacks of
+// different connections run concurrently, at most
+// HertzUpgrader.EventWorkers at once.
+//
+// A handler may also implement OnPing(c *Conn, appData string) and
+// OnPong(c *Conn, appData string), which run for each ping (after the
+// library has queued its pong) and each pong. Conn.SetPingHandler and
+// SetPongHandler called from OnOpen work as in the blocking mode, instead.
+type EventHandler interface {
+	// OnOpen runs once the handshake is complete, before any other
+	// callback. The RequestContext given to UpgradeEvents is this
+	// request's own until OnOpen returns.
+	OnOpen(c *Conn)
+	// OnMessage runs for each text or binary message. data belongs to the
+	// callee, which may keep it.
+	OnMessage(c *Conn, messageType int, data []byte)
+	// OnClose runs once when the connection has ended, with the error a
+	// blocking ReadMessage would have returned: a *CloseError for the
+	// peer's close frame, ErrReadLimit, ErrKeepAliveTimeout, ErrConnClosed
+	// after Close, and so on. The Conn is closed when OnClose returns.
+	OnClose(c *Conn, err error)
+}
+
+// pingObserver and pongObserver are the optional parts of an EventHandler.
+type (
+	pingObserver interface{ OnPing(c *Conn, appData string) }
+	pongObserver interface{ OnPong(c *Conn, appData string) }
+)
+
+// EventFuncs is an EventHandler made of functions; any of them may be nil.
+type EventFuncs struct {
+	Open    func(c *Conn)
+	Message func(c *Conn, messageType int, data []byte)
+	Close   func(c *Conn, err error)
+	Ping    func(c *Conn, appData string)
+	Pong    func(c *Conn, appData string)
+}
+
+// OnOpen calls f.Open.
+func (f EventFuncs) OnOpen(c *Conn) {
+	if f.Open != nil {
+		f.Open(c)
+	}
+}
+
+// OnMessage calls f.Message.
+func (f EventFuncs) OnMessage(c *Conn, messageType int, data []byte) {
+	if f.Message != nil {
+		f.Message(c, messageType, data)
+	}
+}
+
+// OnClose calls f.Close.
+func (f EventFuncs) OnClose(c *Conn, err error) {
+	if f.Close != nil {
+		f.Close(c, err)
+	}
+}
+
+// OnPing calls f.Ping.
+func (f EventFuncs) OnPing(c *Conn, appData string) {
+	if f.Ping != nil {
+		f.Ping(c, appData)
+	}
+}
+
+// OnPong calls f.Pong.
+func (f EventFuncs) OnPong(c *Conn, appData string) {
+	if f.Pong != nil {
+		f.Pong(c, appData)
+	}
+}
+
+// ErrCallbackPanic is given to OnClose when a callback of the connection
+// panicked; the peer was sent close code 1011 (Internal Error).
+var ErrCallbackPanic = errors.New("websocket: an event callback panicked")
+
+// errNotEventReader is returned to a goroutine that reads a connection the
+// library reads for an EventHandler.
+var errNotEventReader = errors.New("websocket: the connection is read by the library for its EventHandler; messages arrive in OnMessage")
+
+// DefaultEventWorkers is the number of event callbacks that may run at once
+// when HertzUpgrader.EventWorkers is zero: enough that a few callbacks
+// blocked on slow peers (each bounded by WriteTimeout) leave room for the
+// others.
+func DefaultEventWorkers() int { return 128 * runtime.GOMAXPROCS(0) }
+
+// callbackSlots bounds how many event callbacks run at once.
+type callbackSlots struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func (s *callbackSlots) get(n int) chan struct{} {
+	s.once.Do(func() {
+		if n <= 0 {
+			n = DefaultEventWorkers()
+		}
+		s.ch = make(chan struct{}, n)
+	})
+	return s.ch
+}
+
+// eventRunner calls an EventHandler's callbacks, each in a slot and under
+// recover. A callback that panics is logged, its peer gets close code 1011
+// and the connection is closed; the runner then reports false.
+type eventRunner struct {
+	h     EventHandler
+	slots chan struct{}
+}
+
+func (r eventRunner) open(c *Conn) {
+	r.slots <- struct{}{}
+	defer r.done(c)
+	if p, ok := r.h.(pingObserver); ok {
+		c.SetPingHandler(func(appData string) error {
+			err := c.defaultPingHandler(appData)
+			p.OnPing(c, appData)
+			return err
+		})
+	}
+	if p, ok := r.h.(pongObserver); ok {
+		c.SetPongHandler(func(appData string) error {
+			p.OnPong(c, appData)
+			return nil
+		})
+	}
+	r.h.OnOpen(c)
+}
+
+func (r eventRunner) message(c *Conn, messageType int, data []byte) {
+	r.slots <- struct{}{}
+	defer r.done(c)
+	r.h.OnMessage(c, messageType, data)
+}
+
+func (r eventRunner) close(c *Conn, err error) {
+	r.slots <- struct{}{}
+	defer r.done(c)
+	r.h.OnClose(c, err)
+}
+
+// done frees the slot and turns a panic into close code 1011.
+func (r eventRunner) done(c *Conn) {
+	<-r.slots
+	if p := recover(); p != nil {
+		hlog.SystemLogger().Errorf("websocket: panic in an event callback for %v: %v\n%s", c.remoteAddr, p, debug.Stack())
+		_ = c.WriteControl(CloseMessage, FormatCloseMessage(CloseInternalServerErr, ""), time.Now().Add(closeWriteTimeout))
+		_ = c.Close()
+		c.callbackPanicked.Store(true)
+	}
+}
+
+// readMessages runs the callbacks on the calling goroutine: the mode for
+// connections the poller cannot watch (Hertz's standard transport, TLS, a
+// platform without epoll). It returns when the connection has ended.
+func (r eventRunner) readMessages(c *Conn, opened func()) {
+	r.open(c)
+	opened()
+	if !c.callbackPanicked.Load() {
+		for {
+			mt, p, err := c.ReadMessage()
+			if err != nil {
+				break
+			}
+			r.message(c, mt, p)
+			if c.callbackPanicked.Load() {
+				break
+			}
+		}
+	}
+	r.close(c, c.endReason())
+}
+
+// endReason is the error OnClose receives: the read error, or
+// ErrCallbackPanic when a callback panicked.
+func (c *Conn) endReason() error {
+	if c.callbackPanicked.Load() {
+		return ErrCallbackPanic
+	}
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	if c.readErr != nil {
+		return c.readErr
+	}
+	return ErrConnClosed
+}

@@ -1,0 +1,161 @@
+package websocket
+
+import (
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/common/hlog"
+	"github.com/hertzws/websocket/internal/transport"
+)
+
+// An event-driven connection on the poller holds no goroutine while it has
+// nothing to do. The poller (internal/transport's Poller) calls Wake when
+// bytes arrive; Wake starts a goroutine that reads and delivers every
+// message the socket holds, then ends. A message that has only partly
+// arrived keeps its goroutine until it is whole, waiting on Go's runtime
+// poller with the connection's deadlines, exactly as a blocking read
+// would: the protocol code is the blocking mode's, stopped at message
+// boundaries (nextDataFrame) when nothing is left to read.
+//
+// state makes sure that one goroutine at a time serves a connection and that
+// no wakeup is lost: an edge that comes while a goroutine serves turns
+// eventRunning into eventPending, and the goroutine, before it leaves,
+// looks at the socket once more.
+const (
+	eventIdle    int32 = iota // no goroutine; the next Wake starts one
+	eventRunning              // a goroutine serves the connection
+	eventPending              // and must look at the socket again before it leaves
+	eventEnded                // OnClose has run; Wake does nothing
+)
+
+// eventConn is the poller's handle on an event-driven connection.
+type eventConn struct {
+	c      *Conn
+	sock   *transport.Socket
+	runner eventRunner
+	live   *liveConns
+	poller *transport.Poller
+	fd     int
+	state  atomic.Int32
+	// reading is set while the serving goroutine reads, the only time
+	// NextReader may run.
+	reading atomic.Bool
+}
+
+// Wake is called by the poller when the socket has news, and by Close.
+func (e *eventConn) Wake() {
+	for {
+		switch s := e.state.Load(); s {
+		case eventIdle:
+			if e.state.CompareAndSwap(eventIdle, eventRunning) {
+				go e.serve()
+				return
+			}
+		case eventRunning:
+			if e.state.CompareAndSwap(eventRunning, eventPending) {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+// serve delivers what the socket holds, then leaves the connection idle.
+func (e *eventConn) serve() {
+	for {
+		if !e.deliver() {
+			return
+		}
+		if e.state.CompareAndSwap(eventRunning, eventIdle) {
+			return
+		}
+		e.state.Store(eventRunning) // a wakeup came meanwhile: look again
+	}
+}
+
+// deliver reads messages and hands them to OnMessage until the socket has
+// nothing more. It reports false once the connection has ended.
+func (e *eventConn) deliver() bool {
+	c := e.c
+	for {
+		e.reading.Store(true)
+		mt, p, err := c.ReadMessage()
+		e.reading.Store(false)
+		if err == errNoMessage {
+			return true
+		}
+		if err == nil {
+			e.runner.message(c, mt, p)
+			if !c.callbackPanicked.Load() {
+				continue
+			}
+		}
+		e.end()
+		return false
+	}
+}
+
+// end runs OnClose and lets the connection go.
+func (e *eventConn) end() {
+	e.state.Store(eventEnded)
+	e.poller.Forget(e.fd, e)
+	e.runner.close(e.c, e.c.endReason())
+	e.live.remove(e.c)
+	e.c.release()
+}
+
+// waitsForEvent reports whether a read between messages should give up
+// the goroutine: nothing is buffered and the socket holds nothing either.
+// An error (the end of the stream) is left for the read to meet.
+func (e *eventConn) waitsForEvent() bool {
+	if e.c.t.Len() > 0 {
+		return false
+	}
+	n, err := e.sock.ReadAvailable()
+	return n == 0 && err == nil
+}
+
+// errNoMessage tells the serving goroutine of an event-driven connection
+// that no message has arrived yet; it is never returned to an application.
+var errNoMessage = errors.New("websocket: no message yet")
+
+// serveEvents serves an adopted server connection to an EventHandler: on
+// the poller when its socket can be watched, on this goroutine otherwise.
+// opened runs once OnOpen has returned.
+func serveEvents(c *Conn, sock *transport.Socket, live *liveConns, runner eventRunner, opened func()) {
+	poller, err := transport.SharedPoller()
+	fd, watchable := sock.Descriptor()
+	if err != nil || !watchable {
+		serve(c, live, func(c *Conn) { runner.readMessages(c, opened) })
+		return
+	}
+	e := &eventConn{c: c, sock: sock, runner: runner, live: live, poller: poller, fd: fd}
+	e.state.Store(eventRunning)
+	c.events.Store(e)
+	if !live.add(c) {
+		// Shutdown began between the 101 and now.
+		opened()
+		_ = c.WriteControl(CloseMessage, FormatCloseMessage(CloseGoingAway, "server shutting down"), time.Now().Add(closeWriteTimeout))
+		c.release()
+		return
+	}
+	if err := poller.Watch(fd, e); err != nil {
+		c.events.Store(nil)
+		hlog.SystemLogger().Errorf("websocket: watching %v: %v; serving it with a goroutine", c.remoteAddr, err)
+		defer live.remove(c)
+		defer c.release()
+		runner.readMessages(c, opened)
+		return
+	}
+	runner.open(c)
+	opened()
+	if c.callbackPanicked.Load() {
+		e.end()
+		return
+	}
+	// Serve what arrived with the handshake or during OnOpen, then
+	// leave the connection to the poller.
+	e.serve()
+}

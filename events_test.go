@@ -1,0 +1,389 @@
+package websocket_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
+	"github.com/cloudwego/hertz/pkg/app/server"
+
+	"github.com/hertzws/websocket"
+	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/wstest"
+)
+
+// eventEcho is an EventHandler that writes every message back and records
+// how the connection ended.
+type eventEcho struct {
+	opened  atomic.Int32
+	closeMu sync.Mutex
+	closes  []error
+	closed  chan struct{}
+}
+
+func newEventEcho() *eventEcho { return &eventEcho{closed: make(chan struct{}, 1024)} }
+
+func (e *eventEcho) OnOpen(*websocket.Conn) { e.opened.Add(1) }
+
+func (e *eventEcho) OnMessage(c *websocket.Conn, mt int, data []byte) {
+	_ = c.WriteMessage(mt, data)
+}
+
+func (e *eventEcho) OnClose(_ *websocket.Conn, err error) {
+	e.closeMu.Lock()
+	e.closes = append(e.closes, err)
+	e.closeMu.Unlock()
+	e.closed <- struct{}{}
+}
+
+// waitClose returns the error of the next OnClose.
+func (e *eventEcho) waitClose(t *testing.T) error {
+	t.Helper()
+	select {
+	case <-e.closed:
+	case <-time.After(wstest.Guard):
+		t.Fatal("OnClose did not run")
+	}
+	e.closeMu.Lock()
+	defer e.closeMu.Unlock()
+	return e.closes[len(e.closes)-1]
+}
+
+func TestEventsEcho(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		h := newEventEcho()
+		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, nil, h)
+		c, _ := wstest.Dial(t, nil, url, nil)
+		cases := []struct {
+			mt   int
+			data []byte
+		}{
+			{websocket.TextMessage, []byte("hello")},
+			{websocket.BinaryMessage, nil},
+			{websocket.BinaryMessage, wstest.RandomBytes(70_000, 1)},
+			{websocket.TextMessage, wstest.RandomText(1<<20, 2)},
+			{websocket.BinaryMessage, wstest.RandomBytes(125, 3)},
+		}
+		for _, tc := range cases {
+			wstest.CheckEcho(t, c, tc.mt, tc.data)
+		}
+		// Many messages at once arrive in order, one callback at a time.
+		for i := 0; i < 500; i++ {
+			if err := c.WriteMessage(websocket.TextMessage, []byte(fmt.Sprint(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < 500; i++ {
+			_, p, err := c.ReadMessage()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(p) != fmt.Sprint(i) {
+				t.Fatalf("message %d came back as %q", i, p)
+			}
+		}
+		_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye"), time.Now().Add(time.Second))
+		err := h.waitClose(t)
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.CloseNormalClosure || ce.Text != "bye" {
+			t.Fatalf("OnClose got %v, want the peer's 1000 \"bye\"", err)
+		}
+		if h.opened.Load() != 1 {
+			t.Fatalf("OnOpen ran %d times", h.opened.Load())
+		}
+	})
+}
+
+func TestEventsFragmentedAndPipelined(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, nil, newEventEcho())
+		rc := wstest.DialHandshake(t, wstest.Addr(url), "/ws")
+		// A ping between the fragments, and two messages in one write,
+		// the second split mid-header across writes.
+		var b bytes.Buffer
+		b.Write(wstest.Masked(false, frame.OpText, []byte("frag")))
+		b.Write(wstest.Masked(true, frame.OpPing, []byte("p")))
+		b.Write(wstest.Masked(true, frame.OpContinuation, []byte("mented")))
+		b.Write(wstest.Masked(true, frame.OpBinary, []byte{1, 2, 3}))
+		second := wstest.Masked(true, frame.OpText, []byte("split"))
+		b.Write(second[:1])
+		rc.Write(b.Bytes())
+		f := rc.ReadFrame()
+		if f.Header.Opcode != frame.OpPong || string(f.Payload) != "p" {
+			t.Fatalf("got %v %q, want the pong", f.Header.Opcode, f.Payload)
+		}
+		if op, p := rc.ReadMessage(); op != frame.OpText || string(p) != "fragmented" {
+			t.Fatalf("got %v %q", op, p)
+		}
+		if op, p := rc.ReadMessage(); op != frame.OpBinary || !bytes.Equal(p, []byte{1, 2, 3}) {
+			t.Fatalf("got %v %q", op, p)
+		}
+		rc.Write(second[1:])
+		if op, p := rc.ReadMessage(); op != frame.OpText || string(p) != "split" {
+			t.Fatalf("got %v %q", op, p)
+		}
+	})
+}
+
+func TestEventsCloseCodes(t *testing.T) {
+	cases := []struct {
+		name    string
+		send    []byte
+		code    int
+		wantErr func(error) bool
+	}{
+		{"invalid UTF-8", wstest.Masked(true, frame.OpText, []byte{0xff, 0xfe}), websocket.CloseInvalidFramePayloadData, func(err error) bool { return websocket.CloseCode(err) == 1007 }},
+		{"too big", wstest.Masked(true, frame.OpBinary, make([]byte, 2000)), websocket.CloseMessageTooBig, func(err error) bool { return errors.Is(err, websocket.ErrReadLimit) }},
+		{"reserved opcode", wstest.Masked(true, 3, nil), websocket.CloseProtocolError, func(err error) bool { return websocket.CloseCode(err) == 1002 }},
+		{"unmasked", wstest.EncodeFrame(frame.Header{Fin: true, Opcode: frame.OpText, PayloadLen: 1}, []byte("x")), websocket.CloseProtocolError, func(err error) bool { return websocket.CloseCode(err) == 1002 }},
+	}
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				h := newEventEcho()
+				url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, &websocket.HertzUpgrader{ReadLimit: 1000}, h)
+				rc := wstest.DialHandshake(t, wstest.Addr(url), "/ws")
+				rc.Write(tc.send)
+				rc.ExpectCloseCode(tc.code)
+				if err := h.waitClose(t); !tc.wantErr(err) {
+					t.Fatalf("OnClose got %v", err)
+				}
+			})
+		}
+	})
+}
+
+func TestEventsCloseFromAnotherGoroutine(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		h := newEventEcho()
+		conns := make(chan *websocket.Conn, 1)
+		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, nil, websocket.EventFuncs{
+			Open:  func(c *websocket.Conn) { conns <- c },
+			Close: h.OnClose,
+		})
+		client, _ := wstest.Dial(t, nil, url, nil)
+		c := <-conns
+		// The connection is idle: nothing reads it when Close comes.
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.waitClose(t); !errors.Is(err, websocket.ErrConnClosed) {
+			t.Fatalf("OnClose got %v, want ErrConnClosed", err)
+		}
+		if err := c.Close(); !errors.Is(err, websocket.ErrConnClosed) {
+			t.Fatalf("second Close: %v", err)
+		}
+		if err := c.WriteMessage(websocket.TextMessage, []byte("late")); err == nil {
+			t.Fatal("a write after OnClose succeeded")
+		}
+		_ = client.SetReadDeadline(time.Now().Add(wstest.Guard))
+		if _, _, err := client.ReadMessage(); err == nil {
+			t.Fatal("the client read a message from a closed connection")
+		}
+	})
+}
+
+func TestEventsKeepAlive(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		h := newEventEcho()
+		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, &websocket.HertzUpgrader{KeepAlive: 200 * time.Millisecond}, h)
+		rc := wstest.DialHandshake(t, wstest.Addr(url), "/ws")
+		// A peer that never answers pings is sent 1001 and dropped.
+		for {
+			f := rc.ReadFrame()
+			if f.Header.Opcode == frame.OpPing {
+				continue
+			}
+			if f.Header.Opcode != frame.OpClose || int(f.Payload[0])<<8|int(f.Payload[1]) != websocket.CloseGoingAway {
+				t.Fatalf("got %v %q, want close 1001", f.Header.Opcode, f.Payload)
+			}
+			break
+		}
+		if err := h.waitClose(t); !errors.Is(err, websocket.ErrKeepAliveTimeout) {
+			t.Fatalf("OnClose got %v, want ErrKeepAliveTimeout", err)
+		}
+	})
+}
+
+func TestEventsPanicInCallback(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		h := newEventEcho()
+		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, nil, websocket.EventFuncs{
+			Message: func(*websocket.Conn, int, []byte) { panic("boom") },
+			Close:   h.OnClose,
+		})
+		rc := wstest.DialHandshake(t, wstest.Addr(url), "/ws")
+		rc.Write(wstest.Masked(true, frame.OpText, []byte("x")))
+		rc.ExpectCloseCode(websocket.CloseInternalServerErr)
+		if err := h.waitClose(t); !errors.Is(err, websocket.ErrCallbackPanic) {
+			t.Fatalf("OnClose got %v, want ErrCallbackPanic", err)
+		}
+	})
+}
+
+func TestEventsPingPongCallbacks(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		pings, pongs := make(chan string, 1), make(chan string, 1)
+		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, nil, websocket.EventFuncs{
+			Ping: func(_ *websocket.Conn, d string) { pings <- d },
+			Pong: func(_ *websocket.Conn, d string) { pongs <- d },
+		})
+		rc := wstest.DialHandshake(t, wstest.Addr(url), "/ws")
+		rc.Write(wstest.Masked(true, frame.OpPing, []byte("hi")))
+		if f := rc.ReadFrame(); f.Header.Opcode != frame.OpPong || string(f.Payload) != "hi" {
+			t.Fatalf("got %v %q, want the pong", f.Header.Opcode, f.Payload)
+		}
+		rc.Write(wstest.Masked(true, frame.OpPong, []byte("ho")))
+		if got := wstest.Receive(t, pings, "OnPing"); got != "hi" {
+			t.Fatalf("OnPing got %q", got)
+		}
+		if got := wstest.Receive(t, pongs, "OnPong"); got != "ho" {
+			t.Fatalf("OnPong got %q", got)
+		}
+	})
+}
+
+func TestEventsApplicationCannotRead(t *testing.T) {
+	errs := make(chan error, 1)
+	url := wstest.StartEvents(t, wstest.Transports[0], wstest.EngineSettings{}, nil, websocket.EventFuncs{
+		Open: func(c *websocket.Conn) {
+			_, _, err := c.ReadMessage()
+			errs <- err
+		},
+	})
+	wstest.Dial(t, nil, url, nil)
+	if err := wstest.Receive(t, errs, "the read's error"); err == nil {
+		t.Fatal("ReadMessage on an event-driven connection succeeded")
+	}
+}
+
+func TestEventsShutdown(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		h := newEventEcho()
+		u := &websocket.HertzUpgrader{}
+		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, u, h)
+		const n = 20
+		clients := make([]*websocket.Conn, n)
+		for i := range clients {
+			clients[i], _ = wstest.Dial(t, nil, url, nil)
+			wstest.CheckEcho(t, clients[i], websocket.TextMessage, []byte("up"))
+		}
+		done := make(chan struct{})
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), wstest.Guard)
+			defer cancel()
+			u.Shutdown(ctx)
+			close(done)
+		}()
+		for _, c := range clients {
+			_ = c.SetReadDeadline(time.Now().Add(wstest.Guard))
+			_, _, err := c.ReadMessage() // the client answers the close
+			if websocket.CloseCode(err) != websocket.CloseGoingAway {
+				t.Fatalf("client got %v, want 1001", err)
+			}
+		}
+		wstest.Receive(t, done, "Shutdown to return")
+		for i := 0; i < n; i++ {
+			var ce *websocket.CloseError
+			if err := h.waitClose(t); !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+				t.Fatalf("OnClose got %v, want the client's 1001 answer", err)
+			}
+		}
+		if u.Connections() != 0 {
+			t.Fatalf("%d connections left", u.Connections())
+		}
+	})
+}
+
+func TestEventsCompression(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, &websocket.HertzUpgrader{EnableCompression: true}, newEventEcho())
+		c, resp := wstest.Dial(t, &websocket.Dialer{EnableCompression: true}, url, nil)
+		if resp.Header.Get("Sec-WebSocket-Extensions") == "" {
+			t.Fatal("compression was not negotiated")
+		}
+		for i := 0; i < 20; i++ {
+			wstest.CheckEcho(t, c, websocket.TextMessage, wstest.JSONText(2000, i))
+		}
+	})
+}
+
+// TestEventsIdleHoldsNoGoroutine opens connections, lets them go idle and
+// counts goroutines: on netpoll, an idle event-driven connection has none.
+func TestEventsIdleHoldsNoGoroutine(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the poller is epoll")
+	}
+	url := wstest.StartEvents(t, wstest.Transports[0], wstest.EngineSettings{}, nil, newEventEcho())
+	// Settle the server's own goroutines with one connection first.
+	first, _ := wstest.Dial(t, nil, url, nil)
+	wstest.CheckEcho(t, first, websocket.TextMessage, []byte("warm"))
+	base := runtime.NumGoroutine()
+	const n = 200
+	clients := make([]*websocket.Conn, n)
+	for i := range clients {
+		clients[i], _ = wstest.Dial(t, nil, url, http.Header{})
+		wstest.CheckEcho(t, clients[i], websocket.BinaryMessage, []byte{byte(i)})
+	}
+	// Each client is a Dialer Conn with no reader running: it holds no
+	// goroutine either, so the count is the server's.
+	wstest.WaitFor(t, 5*time.Second, "idle connections to give their goroutines up", func() bool {
+		return runtime.NumGoroutine()-base < n/10
+	})
+	for _, c := range clients {
+		wstest.CheckEcho(t, c, websocket.TextMessage, []byte("still there"))
+	}
+}
+
+// TestEventsRequestContext checks the contract of the RequestContext: this
+// request's own during OnOpen, never another request's afterwards.
+func TestEventsRequestContext(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		type seen struct{ inOpen, later string }
+		results := make(chan seen, 16)
+		u := &websocket.HertzUpgrader{}
+		addr := wstest.StartServer(t, tr, wstest.EngineSettings{}, nil, func(h *server.Hertz) {
+			h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
+				var s seen
+				_ = u.UpgradeEvents(ctx, websocket.EventFuncs{
+					Open: func(*websocket.Conn) { s.inOpen = ctx.Query("id") },
+					Message: func(c *websocket.Conn, _ int, _ []byte) {
+						s.later = ctx.Query("id")
+						results <- s
+					},
+				})
+			})
+			h.GET("/plain", func(_ context.Context, ctx *app.RequestContext) { ctx.String(200, ctx.Query("id")) })
+		})
+		for i := 0; i < 5; i++ {
+			id := fmt.Sprint("client-", i)
+			c, _ := wstest.Dial(t, nil, "ws://"+addr+"/ws?id="+id, nil)
+			// Plain requests that could recycle the context meanwhile.
+			for j := 0; j < 5; j++ {
+				resp, err := http.Get("http://" + addr + "/plain?id=other")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+			if err := c.WriteMessage(websocket.TextMessage, []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			s := wstest.Receive(t, results, "the message")
+			if s.inOpen != id {
+				t.Fatalf("OnOpen read id %q, want %q", s.inOpen, id)
+			}
+			if s.later != "" && s.later != id {
+				t.Fatalf("a later callback read another request's id %q", s.later)
+			}
+		}
+	})
+}

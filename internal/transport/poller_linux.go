@@ -1,0 +1,143 @@
+//go:build linux
+
+package transport
+
+import (
+	"os"
+	"sync"
+	"syscall"
+)
+
+// The poller tells an event-driven connection that its socket has something
+// to read, so that no goroutine has to wait on the socket for it.
+//
+// Why an epoll of its own, not Go's runtime poller and not netpoll's: the
+// runtime poller wakes only a goroutine that is parked in a read, which is
+// the goroutine per connection this mode exists to avoid. netpoll can watch
+// a descriptor without a goroutine, but it adopts a connection by wrapping
+// it in a netpoll.Connection with input and output LinkBuffers and its own
+// locks and callbacks (several hundred bytes to kilobytes per connection,
+// before any data), and Hertz has already detached the descriptor from it
+// (see handover_unix.go). The poller below costs one goroutine per process
+// and a pointer-sized table slot per descriptor.
+//
+// Registration is edge-triggered (EPOLLET): the kernel reports a socket when
+// new bytes arrive, and the connection reads until the socket has nothing
+// more (EAGAIN) before it stops. An edge that arrives while the connection
+// is busy is remembered by the connection (see the root package's
+// events.go), so none is lost and no re-arming system call is needed per
+// message. The same descriptor stays registered with Go's runtime poller
+// through the connection's net.Conn: a connection that waits in the middle
+// of a message, and every blocked write, wait there, with deadlines.
+
+// epollET is EPOLLET as the unsigned bit EpollEvent.Events holds.
+const epollET = 1 << 31
+
+// Watcher is woken by the poller when its socket becomes readable or is
+// hung up. Wake runs on the poller's goroutine and must not block.
+type Watcher interface{ Wake() }
+
+// Poller is an epoll instance with one goroutine that waits on it.
+type Poller struct {
+	epfd int
+
+	mu       sync.RWMutex
+	watchers []Watcher // indexed by descriptor
+}
+
+var (
+	pollerOnce sync.Once
+	poller     *Poller
+	pollerErr  error
+)
+
+// SharedPoller returns the process's poller, starting it on first use.
+func SharedPoller() (*Poller, error) {
+	pollerOnce.Do(func() {
+		poller, pollerErr = newPoller()
+		if pollerErr == nil {
+			go poller.loop()
+		}
+	})
+	return poller, pollerErr
+}
+
+func newPoller() (*Poller, error) {
+	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	return &Poller{epfd: fd}, nil
+}
+
+// Watch registers fd: from now on w.Wake runs whenever bytes arrive on it
+// or its peer hangs up, until Forget. Bytes that arrived before Watch
+// raise no event: the caller reads the socket once after Watch.
+func (p *Poller) Watch(fd int, w Watcher) error {
+	p.mu.Lock()
+	if fd >= len(p.watchers) {
+		grown := make([]Watcher, fd+1+fd/2)
+		copy(grown, p.watchers)
+		p.watchers = grown
+	}
+	p.watchers[fd] = w
+	p.mu.Unlock()
+	ev := syscall.EpollEvent{
+		Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET,
+		Fd:     int32(fd),
+	}
+	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		p.Forget(fd, w)
+		return os.NewSyscallError("epoll_ctl", err)
+	}
+	return nil
+}
+
+// Forget stops waking w for fd. It leaves the kernel's registration alone:
+// closing the descriptor removes it, and a descriptor number that is
+// reused by then belongs to a new registration, which EPOLL_CTL_DEL would
+// remove. An event still in flight for fd reaches the new watcher, if any,
+// as a spurious wakeup, which watchers tolerate.
+func (p *Poller) Forget(fd int, w Watcher) {
+	p.mu.Lock()
+	if fd < len(p.watchers) && p.watchers[fd] == w {
+		p.watchers[fd] = nil
+	}
+	p.mu.Unlock()
+}
+
+// loop waits for events for ever; the poller lives as long as the process.
+func (p *Poller) loop() {
+	var events [256]syscall.EpollEvent
+	for {
+		n, err := syscall.EpollWait(p.epfd, events[:], -1)
+		if err != nil {
+			// EINTR; no other error can come from a valid epoll
+			// descriptor and buffer.
+			continue
+		}
+		p.mu.RLock()
+		for i := 0; i < n; i++ {
+			fd := int(events[i].Fd)
+			if fd < len(p.watchers) {
+				if w := p.watchers[fd]; w != nil {
+					w.Wake()
+				}
+			}
+		}
+		p.mu.RUnlock()
+	}
+}
+
+// Descriptor returns the socket's file descriptor, when it has one of its
+// own.
+func (t *Socket) Descriptor() (int, bool) {
+	if t.raw == nil {
+		return 0, false
+	}
+	fd := -1
+	if err := t.raw.Control(func(s uintptr) { fd = int(s) }); err != nil || fd < 0 {
+		return 0, false
+	}
+	return fd, true
+}
