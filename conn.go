@@ -75,7 +75,7 @@ type Conn struct {
 	writeBufferSize    int
 	writeBufferPool    BufferPool
 	writeBuffers       *transport.Pool // NextWriter's buffers when writeBufferPool is nil
-	writers            [2]messageWriter
+	writers            atomic.Pointer[[2]messageWriter] // NextWriter's, made on first use
 	writeSeq           atomic.Uint32
 	wd                 deadline
 	closeSent          atomic.Bool
@@ -117,7 +117,6 @@ type Conn struct {
 	utf8              frame.UTF8Validator
 	readers           [2]messageReader
 	readSeq           uint32
-	controlPayload    [frame.MaxControlPayload]byte
 	closeReceived     atomic.Bool
 
 	handlerMu    sync.RWMutex

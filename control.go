@@ -119,7 +119,8 @@ func defaultPongHandler(string) error { return nil }
 // fragmented message and are at most 125 bytes.
 func (c *Conn) handleControl(h frame.Header) error {
 	n := int(h.PayloadLen)
-	payload := c.controlPayload[:n]
+	var buf [frame.MaxControlPayload]byte // on the stack: an idle Conn keeps none
+	payload := buf[:n]
 	if n > 0 {
 		b, err := c.t.Peek(n)
 		if len(b) < n {

@@ -133,14 +133,25 @@ type eventRunner struct {
 func (r eventRunner) open(c *Conn) {
 	r.slots <- struct{}{}
 	defer r.done(c)
-	if p, ok := r.h.(pingObserver); ok {
+	ping, _ := r.h.(pingObserver)
+	pong, _ := r.h.(pongObserver)
+	if f, ok := r.h.(EventFuncs); ok {
+		// Install no handler for a function that is not there.
+		if f.Ping == nil {
+			ping = nil
+		}
+		if f.Pong == nil {
+			pong = nil
+		}
+	}
+	if p := ping; p != nil {
 		c.SetPingHandler(func(appData string) error {
 			err := c.defaultPingHandler(appData)
 			p.OnPing(c, appData)
 			return err
 		})
 	}
-	if p, ok := r.h.(pongObserver); ok {
+	if p := pong; p != nil {
 		c.SetPongHandler(func(appData string) error {
 			p.OnPong(c, appData)
 			return nil

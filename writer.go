@@ -183,11 +183,21 @@ func (c *Conn) takeMessageLock() error {
 
 // writerFor returns the writer that serves message seq's slot.
 func (c *Conn) writerFor(seq uint32) *messageWriter {
-	home := &c.writers[(seq>>1)&1]
+	home := &c.writerPair()[(seq>>1)&1]
 	if w := home.slot.Load(); w != nil {
 		return w
 	}
 	return home
+}
+
+// writerPair returns the Conn's two writers, making them on first use: a
+// Conn that never calls NextWriter does not carry them.
+func (c *Conn) writerPair() *[2]messageWriter {
+	if p := c.writers.Load(); p != nil {
+		return p
+	}
+	c.writers.CompareAndSwap(nil, new([2]messageWriter))
+	return c.writers.Load()
 }
 
 // endForNext ends the message, for NextWriter, if w is still the open writer
@@ -204,7 +214,7 @@ func (c *Conn) endForNext(w *messageWriter, seq uint32) {
 	// An error here is the connection's (recorded by failWrite) or
 	// ErrCloseSent, both of which the next message meets again.
 	_ = w.finish()
-	c.writers[(seq>>1)&1].slot.Store(&messageWriter{c: c})
+	c.writerPair()[(seq>>1)&1].slot.Store(&messageWriter{c: c})
 	c.writeSeq.Add(1)
 	pooled, own, copyBuf := w.detach()
 	<-c.msgLock
