@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hertzws/websocket/frame"
+	"github.com/hertzws/websocket/internal/transport"
 )
 
 // Close codes defined in RFC 6455, section 11.7.
@@ -86,7 +87,7 @@ func (c *Conn) Close() error {
 	err := ErrConnClosed
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
-		close(c.done)
+		c.closeDone()
 		c.stopKeepAlive()
 		if c.usesClock {
 			clock.release()
@@ -96,7 +97,7 @@ func (c *Conn) Close() error {
 			c.shutdown()
 		}
 		if e := c.events.Load(); e != nil {
-			e.Wake() // so that OnClose runs
+			e.Wake(transport.Readable | transport.Writable) // so that OnClose runs
 		}
 	})
 	return err
@@ -111,4 +112,12 @@ func (c *Conn) release() {
 	c.frameLock <- struct{}{}
 	<-c.frameLock
 	c.readMu.Unlock()
+	if d, ok := c.t.(destroyer); ok {
+		d.Destroy()
+	}
 }
+
+// destroyer is a transport whose Close leaves its descriptor open until
+// Destroy, which runs once no goroutine can be inside a transport call
+// (internal/transport's PolledSocket).
+type destroyer interface{ Destroy() }

@@ -60,8 +60,8 @@ type Conn struct {
 	// goroutine waiting for a write lock gives up when done is closed.
 	closeOnce sync.Once
 	closed    atomic.Bool
-	done      chan struct{}
-	shutdown  func() // sends FIN at once where closing the transport does not; may be nil
+	done      atomic.Pointer[chan struct{}] // see doneChan
+	shutdown  func()                        // sends FIN at once where closing the transport does not; may be nil
 	// liveDeadlines: deadlines go to the transport when set, waking
 	// blocked calls (see deadline.go).
 	liveDeadlines bool
@@ -74,7 +74,7 @@ type Conn struct {
 	writeErr           error
 	writeBufferSize    int
 	writeBufferPool    BufferPool
-	writeBuffers       *transport.Pool // NextWriter's buffers when writeBufferPool is nil
+	writeBuffers       *transport.Pool                  // NextWriter's buffers when writeBufferPool is nil
 	writers            atomic.Pointer[[2]messageWriter] // NextWriter's, made on first use
 	writeSeq           atomic.Uint32
 	wd                 deadline
@@ -119,13 +119,12 @@ type Conn struct {
 	readSeq           uint32
 	closeReceived     atomic.Bool
 
-	handlerMu    sync.RWMutex
-	pingHandler  func(appData string) error
-	pongHandler  func(appData string) error
-	closeHandler func(code int, text string) error
+	// The handlers set by the application; nil means the default.
+	pingHandler  atomic.Pointer[func(appData string) error]
+	pongHandler  atomic.Pointer[func(appData string) error]
+	closeHandler atomic.Pointer[func(code int, text string) error]
 
-	netConnOnce sync.Once
-	netConn     *netConnView
+	netConn atomic.Pointer[netConnView] // made by the first NetConn
 
 	// compression is the permessage-deflate state, nil when the extension
 	// was not negotiated.
@@ -154,7 +153,6 @@ func newConn(t transport.Conn, role frame.Role, cfg connConfig, local, remote ne
 		subprotocol:     cfg.subprotocol,
 		localAddr:       local,
 		remoteAddr:      remote,
-		done:            make(chan struct{}),
 		msgLock:         make(chan struct{}, 1),
 		frameLock:       make(chan struct{}, 1),
 		writeBufferSize: cfg.writeBufferSize,
@@ -256,6 +254,37 @@ func (c *Conn) SetCompressionLevel(level int) error {
 	return nil
 }
 
+// doneChan returns a channel that is closed when the Conn is closed. It is
+// made by the first goroutine that has to wait for it: an idle Conn carries
+// none.
+func (c *Conn) doneChan() <-chan struct{} {
+	for {
+		if p := c.done.Load(); p != nil {
+			return *p
+		}
+		ch := make(chan struct{})
+		if c.done.CompareAndSwap(nil, &ch) {
+			return ch
+		}
+	}
+}
+
+// closeDone closes the channel doneChan returns; Close calls it once. From
+// then on doneChan returns closedChan.
+func (c *Conn) closeDone() {
+	if p := c.done.Swap(&closedChan); p != nil && *p != closedChan {
+		close(*p)
+	}
+}
+
+// closedChan is the done channel of a closed Conn that no goroutine waited
+// on.
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
 // acquire takes a lock channel, giving up with ErrConnClosed once the Conn
 // is closed.
 func (c *Conn) acquire(lock chan struct{}) error {
@@ -270,7 +299,7 @@ func (c *Conn) acquire(lock chan struct{}) error {
 	select {
 	case lock <- struct{}{}:
 		return nil
-	case <-c.done:
+	case <-c.doneChan():
 		return ErrConnClosed
 	}
 }
@@ -291,7 +320,7 @@ func (c *Conn) acquireBefore(lock chan struct{}, deadline time.Time) error {
 	select {
 	case lock <- struct{}{}:
 		return nil
-	case <-c.done:
+	case <-c.doneChan():
 		return ErrConnClosed
 	case <-timer.C:
 		return c.writeTimeoutError()

@@ -21,22 +21,18 @@ import (
 // for writing until the application sends one or closes the Conn.
 func (c *Conn) SetCloseHandler(h func(code int, text string) error) {
 	if h == nil {
-		h = c.defaultCloseHandler
+		c.closeHandler.Store(nil)
+		return
 	}
-	c.handlerMu.Lock()
-	c.closeHandler = h
-	c.handlerMu.Unlock()
+	c.closeHandler.Store(&h)
 }
 
 // CloseHandler returns the current close handler.
 func (c *Conn) CloseHandler() func(code int, text string) error {
-	c.handlerMu.RLock()
-	h := c.closeHandler
-	c.handlerMu.RUnlock()
-	if h == nil {
-		return c.defaultCloseHandler
+	if p := c.closeHandler.Load(); p != nil {
+		return *p
 	}
-	return h
+	return c.defaultCloseHandler
 }
 
 func (c *Conn) defaultCloseHandler(code int, _ string) error {
@@ -59,22 +55,18 @@ func (c *Conn) defaultCloseHandler(code int, _ string) error {
 // ping messages.
 func (c *Conn) SetPingHandler(h func(appData string) error) {
 	if h == nil {
-		h = c.defaultPingHandler
+		c.pingHandler.Store(nil)
+		return
 	}
-	c.handlerMu.Lock()
-	c.pingHandler = h
-	c.handlerMu.Unlock()
+	c.pingHandler.Store(&h)
 }
 
 // PingHandler returns the current ping handler.
 func (c *Conn) PingHandler() func(appData string) error {
-	c.handlerMu.RLock()
-	h := c.pingHandler
-	c.handlerMu.RUnlock()
-	if h == nil {
-		return c.defaultPingHandler
+	if p := c.pingHandler.Load(); p != nil {
+		return *p
 	}
-	return h
+	return c.defaultPingHandler
 }
 
 func (c *Conn) defaultPingHandler(appData string) error {
@@ -94,22 +86,18 @@ func (c *Conn) defaultPingHandler(appData string) error {
 // pong messages.
 func (c *Conn) SetPongHandler(h func(appData string) error) {
 	if h == nil {
-		h = defaultPongHandler
+		c.pongHandler.Store(nil)
+		return
 	}
-	c.handlerMu.Lock()
-	c.pongHandler = h
-	c.handlerMu.Unlock()
+	c.pongHandler.Store(&h)
 }
 
 // PongHandler returns the current pong handler.
 func (c *Conn) PongHandler() func(appData string) error {
-	c.handlerMu.RLock()
-	h := c.pongHandler
-	c.handlerMu.RUnlock()
-	if h == nil {
-		return defaultPongHandler
+	if p := c.pongHandler.Load(); p != nil {
+		return *p
 	}
-	return h
+	return defaultPongHandler
 }
 
 func defaultPongHandler(string) error { return nil }
@@ -139,16 +127,26 @@ func (c *Conn) handleControl(h frame.Header) error {
 
 	switch h.Opcode {
 	case frame.OpPing:
-		return c.PingHandler()(string(payload))
+		if h := c.pingHandler.Load(); h != nil {
+			return (*h)(string(payload))
+		}
+		return c.defaultPingHandler(string(payload))
 	case frame.OpPong:
-		return c.PongHandler()(string(payload))
+		if h := c.pongHandler.Load(); h != nil {
+			return (*h)(string(payload))
+		}
+		return nil // the default pong handler does nothing
 	default: // frame.OpClose; CheckHeader refused every other opcode
 		code, reason, err := frame.ParseClosePayload(payload)
 		if err != nil {
 			return err
 		}
 		c.closeReceived.Store(true)
-		if err := c.CloseHandler()(int(code), reason); err != nil {
+		handler := c.defaultCloseHandler
+		if h := c.closeHandler.Load(); h != nil {
+			handler = *h
+		}
+		if err := handler(int(code), reason); err != nil {
 			return err
 		}
 		c.closeIfHandshakeDone()

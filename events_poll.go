@@ -3,9 +3,7 @@ package websocket
 import (
 	"errors"
 	"sync/atomic"
-	"time"
 
-	"github.com/cloudwego/hertz/pkg/common/hlog"
 	"github.com/hertzws/websocket/internal/transport"
 )
 
@@ -29,10 +27,17 @@ const (
 	eventEnded                // OnClose has run; Wake does nothing
 )
 
+// eventSocket is what an event-driven connection needs from its
+// transport besides transport.Conn (internal/transport's PolledSocket).
+type eventSocket interface {
+	ReadAvailable() (int, error)
+	Notify(transport.Events)
+}
+
 // eventConn is the poller's handle on an event-driven connection.
 type eventConn struct {
 	c      *Conn
-	sock   *transport.Socket
+	sock   eventSocket
 	runner eventRunner
 	live   *liveConns
 	poller *transport.Poller
@@ -44,7 +49,13 @@ type eventConn struct {
 }
 
 // Wake is called by the poller when the socket has news, and by Close.
-func (e *eventConn) Wake() {
+// A read or write waiting inside a message is woken; news for the reader
+// between messages starts a goroutine to read it.
+func (e *eventConn) Wake(ev transport.Events) {
+	e.sock.Notify(ev)
+	if ev&transport.Readable == 0 {
+		return
+	}
 	for {
 		switch s := e.state.Load(); s {
 		case eventIdle:
@@ -120,42 +131,3 @@ func (e *eventConn) waitsForEvent() bool {
 // errNoMessage tells the serving goroutine of an event-driven connection
 // that no message has arrived yet; it is never returned to an application.
 var errNoMessage = errors.New("websocket: no message yet")
-
-// serveEvents serves an adopted server connection to an EventHandler: on
-// the poller when its socket can be watched, on this goroutine otherwise.
-// opened runs once OnOpen has returned.
-func serveEvents(c *Conn, sock *transport.Socket, live *liveConns, runner eventRunner, opened func()) {
-	poller, err := transport.SharedPoller()
-	fd, watchable := sock.Descriptor()
-	if err != nil || !watchable {
-		serve(c, live, func(c *Conn) { runner.readMessages(c, opened) })
-		return
-	}
-	e := &eventConn{c: c, sock: sock, runner: runner, live: live, poller: poller, fd: fd}
-	e.state.Store(eventRunning)
-	c.events.Store(e)
-	if !live.add(c) {
-		// Shutdown began between the 101 and now.
-		opened()
-		_ = c.WriteControl(CloseMessage, FormatCloseMessage(CloseGoingAway, "server shutting down"), time.Now().Add(closeWriteTimeout))
-		c.release()
-		return
-	}
-	if err := poller.Watch(fd, e); err != nil {
-		c.events.Store(nil)
-		hlog.SystemLogger().Errorf("websocket: watching %v: %v; serving it with a goroutine", c.remoteAddr, err)
-		defer live.remove(c)
-		defer c.release()
-		runner.readMessages(c, opened)
-		return
-	}
-	runner.open(c)
-	opened()
-	if c.callbackPanicked.Load() {
-		e.end()
-		return
-	}
-	// Serve what arrived with the handshake or during OnOpen, then
-	// leave the connection to the poller.
-	e.serve()
-}

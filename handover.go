@@ -37,24 +37,23 @@ func handOver(ctx *app.RequestContext, raw network.Conn, np transport.Detachable
 	// keep its RequestContext out of Hertz's pool until the handler returns
 	// (or, for an EventHandler, until OnOpen returns).
 	keepRequestContext(ctx, raw)
-	err := transport.HandOver(raw, np, func(conn net.Conn, pending []byte, err error) {
+	local, remote := raw.LocalAddr(), raw.RemoteAddr()
+	err := transport.HandOver(raw, np, func(fd int, pending []byte) {
+		if s.events.h != nil {
+			adoptEvents(fd, local, remote, pending, response.b, cfg, live, s.events, timeout, func() { releaseRequestContext(ctx) })
+			return
+		}
+		defer releaseRequestContext(ctx)
+		conn, err := transport.AdoptDescriptor(fd)
 		if err != nil {
-			releaseRequestContext(ctx)
 			hlog.SystemLogger().Errorf("websocket: adopting a connection from netpoll: %v", err)
 			return
 		}
 		if !sendResponse(conn, response.b, timeout) {
-			releaseRequestContext(ctx)
 			return
 		}
 		t := transport.NewSocket(conn, pending, cfg.readBufferSize, transport.ServerWriteBufferSize)
-		c := newConn(t, frame.RoleServer, cfg, conn.LocalAddr(), conn.RemoteAddr())
-		if s.events.h != nil {
-			serveEvents(c, t, live, s.events, func() { releaseRequestContext(ctx) })
-			return
-		}
-		defer releaseRequestContext(ctx)
-		serve(c, live, s.handler)
+		serve(newConn(t, frame.RoleServer, cfg, conn.LocalAddr(), conn.RemoteAddr()), live, s.handler)
 	})
 	if err != nil {
 		hlog.SystemLogger().Errorf("websocket: detaching %v from netpoll: %v", raw.RemoteAddr(), err)

@@ -91,7 +91,7 @@ func (c *Conn) reserveMessageMemory(mb *messageBuffer, reserve int64) error {
 		return nil
 	}
 	if mb.reserved == 0 {
-		if err := c.budget.take(need, c.done, c.currentMessageDeadline()); err != nil {
+		if err := c.budget.take(need, c.doneChan(), c.currentMessageDeadline()); err != nil {
 			return err
 		}
 	} else if !c.budget.tryTake(need) {

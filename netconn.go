@@ -26,8 +26,11 @@ var _ network.Conn = (*netConnView)(nil)
 // from any goroutine, and every method fails with ErrConnClosed once the
 // Conn is closed or its handler has returned.
 func (c *Conn) NetConn() net.Conn {
-	c.netConnOnce.Do(func() { c.netConn = &netConnView{c: c} })
-	return c.netConn
+	if v := c.netConn.Load(); v != nil {
+		return v
+	}
+	c.netConn.CompareAndSwap(nil, &netConnView{c: c})
+	return c.netConn.Load()
 }
 
 // UnderlyingConn returns the underlying connection; it is NetConn, kept for

@@ -58,28 +58,25 @@ func DetachableOf(raw network.Conn) Detachable {
 // HandOver takes raw, whose netpoll connection is np, off netpoll. It runs
 // as the hijack handler, on netpoll's serving goroutine, and returns at
 // once. Once netpoll has let go of the descriptor, adopt runs on a new
-// goroutine with a net.Conn of its own on the same socket (or the error
-// of making one) and the bytes read from raw beyond the request, which the
-// connection must read first; adopt then owns the connection.
-func HandOver(raw network.Conn, np Detachable, adopt func(conn net.Conn, pending []byte, err error)) error {
+// goroutine with the descriptor, which it then owns (it may make a
+// net.Conn of it with AdoptDescriptor), and the bytes read from raw beyond
+// the request, which the connection must read first.
+func HandOver(raw network.Conn, np Detachable, adopt func(fd int, pending []byte)) error {
 	pending := takeBuffered(raw, nil)
 	_ = np.AddCloseCallback(func(c netpoll.Connection) error {
 		// netpoll calls this once the hijack handler has returned and the
 		// descriptor is out of its poller, on the goroutine that ran
 		// Hertz's Serve, after it returned.
 		pending = takeBuffered(c.Reader(), pending)
-		go func() {
-			conn, err := adoptDescriptor(np.Fd())
-			adopt(conn, pending, err)
-		}()
+		go adopt(np.Fd(), pending)
 		return nil
 	})
 	return np.Detach()
 }
 
-// adoptDescriptor returns a net.Conn on the runtime poller for a duplicate
+// AdoptDescriptor returns a net.Conn on the runtime poller for a duplicate
 // of fd, and closes fd.
-func adoptDescriptor(fd int) (net.Conn, error) {
+func AdoptDescriptor(fd int) (net.Conn, error) {
 	f := os.NewFile(uintptr(fd), "websocket")
 	conn, err := net.FileConn(f)
 	_ = f.Close()

@@ -17,6 +17,11 @@ type Detachable interface{ Fd() int }
 func DetachableOf(network.Conn) Detachable { return nil }
 
 // HandOver is never called on Windows, where DetachableOf returns nil.
-func HandOver(network.Conn, Detachable, func(net.Conn, []byte, error)) error {
-	return errors.New("websocket: no netpoll on Windows")
+func HandOver(network.Conn, Detachable, func(int, []byte)) error {
+	return errNoNetpoll
 }
+
+// AdoptDescriptor is never called on Windows, where HandOver fails.
+func AdoptDescriptor(int) (net.Conn, error) { return nil, errNoNetpoll }
+
+var errNoNetpoll = errors.New("websocket: no netpoll on Windows")

@@ -22,7 +22,7 @@ import (
 // and a pointer-sized table slot per descriptor.
 //
 // Registration is edge-triggered (EPOLLET): the kernel reports a socket when
-// new bytes arrive, and the connection reads until the socket has nothing
+// new bytes arrive or room frees up for writing, and the connection reads until the socket has nothing
 // more (EAGAIN) before it stops. An edge that arrives while the connection
 // is busy is remembered by the connection (see the root package's
 // events.go), so none is lost and no re-arming system call is needed per
@@ -33,9 +33,20 @@ import (
 // epollET is EPOLLET as the unsigned bit EpollEvent.Events holds.
 const epollET = 1 << 31
 
-// Watcher is woken by the poller when its socket becomes readable or is
-// hung up. Wake runs on the poller's goroutine and must not block.
-type Watcher interface{ Wake() }
+// Events say what the poller saw on a socket.
+type Events uint8
+
+const (
+	// Readable: bytes arrived, the peer hung up, or the socket failed.
+	Readable Events = 1 << iota
+	// Writable: the socket has room for more bytes, or failed.
+	Writable
+)
+
+// Watcher is woken by the poller when its socket becomes readable or
+// writable, or is hung up. Wake runs on the poller's goroutine and must
+// not block.
+type Watcher interface{ Wake(Events) }
 
 // Poller is an epoll instance with one goroutine that waits on it.
 type Poller struct {
@@ -83,7 +94,7 @@ func (p *Poller) Watch(fd int, w Watcher) error {
 	p.watchers[fd] = w
 	p.mu.Unlock()
 	ev := syscall.EpollEvent{
-		Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | epollET,
+		Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | epollET,
 		Fd:     int32(fd),
 	}
 	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
@@ -121,7 +132,7 @@ func (p *Poller) loop() {
 			fd := int(events[i].Fd)
 			if fd < len(p.watchers) {
 				if w := p.watchers[fd]; w != nil {
-					w.Wake()
+					w.Wake(eventsOf(events[i].Events))
 				}
 			}
 		}
@@ -129,15 +140,14 @@ func (p *Poller) loop() {
 	}
 }
 
-// Descriptor returns the socket's file descriptor, when it has one of its
-// own.
-func (t *Socket) Descriptor() (int, bool) {
-	if t.raw == nil {
-		return 0, false
+// eventsOf translates epoll's event bits.
+func eventsOf(bits uint32) Events {
+	var e Events
+	if bits&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+		e |= Readable
 	}
-	fd := -1
-	if err := t.raw.Control(func(s uintptr) { fd = int(s) }); err != nil || fd < 0 {
-		return 0, false
+	if bits&(syscall.EPOLLOUT|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+		e |= Writable
 	}
-	return fd, true
+	return e
 }

@@ -4,9 +4,19 @@ package transport
 
 import "errors"
 
-// Watcher is woken by the poller when its socket becomes readable or is
-// hung up.
-type Watcher interface{ Wake() }
+// Events say what the poller saw on a socket.
+type Events uint8
+
+const (
+	// Readable: bytes arrived, the peer hung up, or the socket failed.
+	Readable Events = 1 << iota
+	// Writable: the socket has room for more bytes, or failed.
+	Writable
+)
+
+// Watcher is woken by the poller when its socket becomes readable or
+// writable.
+type Watcher interface{ Wake(Events) }
 
 // Poller watches sockets for readability. This platform has none: the
 // event-driven mode runs a goroutine per connection here.
@@ -23,6 +33,3 @@ func (p *Poller) Watch(int, Watcher) error { return errNoPoller }
 
 // Forget is never called: SharedPoller returns no poller.
 func (p *Poller) Forget(int, Watcher) {}
-
-// Descriptor reports that the socket cannot be watched here.
-func (t *Socket) Descriptor() (int, bool) { return 0, false }
