@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -386,4 +387,188 @@ func TestEventsRequestContext(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestEventsWorkerBound checks EventWorkers: a callback that blocks holds
+// one slot, so other connections go on while slots are left, and wait for
+// one when none is.
+func TestEventsWorkerBound(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		for _, workers := range []int{1, 2} {
+			t.Run(fmt.Sprint(workers, " workers"), func(t *testing.T) {
+				release := make(chan struct{})
+				blocked := make(chan struct{}, 1)
+				delivered := make(chan string, 16)
+				url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, &websocket.HertzUpgrader{EventWorkers: workers}, websocket.EventFuncs{
+					Message: func(c *websocket.Conn, _ int, p []byte) {
+						if string(p) == "block" {
+							blocked <- struct{}{}
+							<-release
+						}
+						delivered <- string(p)
+					},
+				})
+				slow, _ := wstest.Dial(t, nil, url, nil)
+				other, _ := wstest.Dial(t, nil, url, nil)
+				if err := slow.WriteMessage(websocket.TextMessage, []byte("block")); err != nil {
+					t.Fatal(err)
+				}
+				wstest.Receive(t, blocked, "the slow callback to start")
+				if err := other.WriteMessage(websocket.TextMessage, []byte("other")); err != nil {
+					t.Fatal(err)
+				}
+				if workers > 1 {
+					if got := wstest.Receive(t, delivered, "the other connection's message"); got != "other" {
+						t.Fatalf("got %q first, want the other connection's message while the slow one blocks", got)
+					}
+					close(release)
+					wstest.Receive(t, delivered, "the slow message")
+					return
+				}
+				select {
+				case got := <-delivered:
+					t.Fatalf("%q was delivered while the only slot was taken", got)
+				case <-time.After(200 * time.Millisecond):
+				}
+				close(release)
+				if got := wstest.Receive(t, delivered, "the slow message"); got != "block" {
+					t.Fatalf("got %q, want the slow message first", got)
+				}
+				if got := wstest.Receive(t, delivered, "the other message"); got != "other" {
+					t.Fatalf("got %q", got)
+				}
+			})
+		}
+	})
+}
+
+// TestEventsWritesFromAnyGoroutine writes to event-driven connections from
+// goroutines of the application while their callbacks echo.
+func TestEventsWritesFromAnyGoroutine(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		conns := make(chan *websocket.Conn, 1)
+		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, nil, websocket.EventFuncs{
+			Open: func(c *websocket.Conn) { conns <- c },
+			Message: func(c *websocket.Conn, mt int, p []byte) {
+				_ = c.WriteMessage(mt, p)
+			},
+		})
+		client, _ := wstest.Dial(t, nil, url, nil)
+		server := wstest.Receive(t, conns, "OnOpen")
+		const writers, each = 4, 50
+		var wg sync.WaitGroup
+		for w := 0; w < writers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for i := 0; i < each; i++ {
+					if err := server.WriteMessage(websocket.BinaryMessage, []byte{byte(w), byte(i)}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}(w)
+		}
+		for i := 0; i < each; i++ {
+			if err := client.WriteMessage(websocket.TextMessage, []byte("echo")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		next := make([]int, writers)
+		echoes := 0
+		_ = client.SetReadDeadline(time.Now().Add(wstest.Guard))
+		for n := 0; n < writers*each+each; n++ {
+			mt, p, err := client.ReadMessage()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mt == websocket.TextMessage {
+				echoes++
+				continue
+			}
+			// Each writer's messages arrive whole and in its order.
+			if w, i := int(p[0]), int(p[1]); i != next[w] {
+				t.Fatalf("writer %d: message %d came after %d", w, i, next[w]-1)
+			}
+			next[p[0]]++
+		}
+		wg.Wait()
+		if echoes != each {
+			t.Fatalf("%d echoes, want %d", echoes, each)
+		}
+	})
+}
+
+// TestEventsMessageTimeout: a peer that trickles a message is sent 1008
+// and OnClose gets ErrMessageTimeout, as a blocking reader would.
+func TestEventsMessageTimeout(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		h := newEventEcho()
+		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, &websocket.HertzUpgrader{MessageTimeout: 300 * time.Millisecond}, h)
+		rc := wstest.DialHandshake(t, wstest.Addr(url), "/ws")
+		whole := wstest.Masked(true, frame.OpBinary, make([]byte, 1000))
+		rc.Write(whole[:20]) // the header and a few bytes, then nothing
+		rc.ExpectCloseCode(websocket.ClosePolicyViolation)
+		if err := h.waitClose(t); !errors.Is(err, websocket.ErrMessageTimeout) {
+			t.Fatalf("OnClose got %v, want ErrMessageTimeout", err)
+		}
+	})
+}
+
+// TestEventsPeerVanishes: a peer that drops the TCP connection, between
+// messages or inside one, ends the connection with OnClose.
+func TestEventsPeerVanishes(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		h := newEventEcho()
+		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, nil, h)
+		for _, partial := range []bool{false, true} {
+			rc := wstest.DialHandshake(t, wstest.Addr(url), "/ws")
+			rc.Echo("before")
+			if partial {
+				rc.Write(wstest.Masked(true, frame.OpText, []byte("never finished"))[:8])
+			}
+			_ = rc.NetConn.Close()
+			var ce *websocket.CloseError
+			if err := h.waitClose(t); !errors.As(err, &ce) || ce.Code != websocket.CloseAbnormalClosure {
+				t.Fatalf("partial=%v: OnClose got %v, want 1006", partial, err)
+			}
+		}
+	})
+}
+
+// TestEventsDescriptorsAreClosed opens and ends event-driven connections
+// in every way and checks that the server's descriptors come back.
+func TestEventsDescriptorsAreClosed(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("counts /proc/self/fd")
+	}
+	countFDs := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(entries)
+	}
+	h := newEventEcho()
+	url := wstest.StartEvents(t, wstest.Transports[0], wstest.EngineSettings{}, nil, h)
+	warm, _ := wstest.Dial(t, nil, url, nil)
+	wstest.CheckEcho(t, warm, websocket.TextMessage, []byte("warm"))
+	base := countFDs()
+	const n = 60
+	for i := 0; i < n; i++ {
+		c, _ := wstest.Dial(t, nil, url, nil)
+		wstest.CheckEcho(t, c, websocket.TextMessage, []byte("x"))
+		switch i % 3 {
+		case 0: // a close handshake
+			_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		case 1: // a frame the server refuses
+			_ = c.WriteMessage(websocket.TextMessage, []byte{0xff})
+		case 2: // the TCP connection dropped
+			_ = c.Close()
+		}
+		h.waitClose(t)
+		// The client side's descriptor is this process's too.
+		_ = c.Close()
+	}
+	wstest.WaitFor(t, 5*time.Second, "the descriptors to be closed", func() bool { return countFDs() <= base })
 }
