@@ -109,8 +109,8 @@ func (c *Conn) Close() error {
 func (c *Conn) release() {
 	_ = c.Close()
 	c.readMu.Lock()
-	c.frameLock <- struct{}{}
-	<-c.frameLock
+	c.frameLock.lock(nil, nil) // wait for a frame being written
+	c.frameLock.unlock()
 	c.readMu.Unlock()
 	if d, ok := c.t.(destroyer); ok {
 		d.Destroy()

@@ -73,12 +73,12 @@ func (c *Conn) writeCompressed(opcode frame.Opcode, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := c.acquire(c.frameLock); err != nil {
+	if err := c.acquire(&c.frameLock); err != nil {
 		return err
 	}
 	// RFC 7692 §6: RSV1 marks the first frame of a compressed message.
 	err = c.writeFrameLocked(frame.Header{Fin: true, Rsv: frame.Rsv1, Opcode: opcode}, payload, 0)
-	<-c.frameLock
+	c.frameLock.unlock()
 	return err
 }
 

@@ -69,8 +69,8 @@ type Conn struct {
 	// Write side. msgLock is held for a whole data message (a NextWriter
 	// holds it until its Close); frameLock is held from the first byte of a
 	// frame to its Flush, and guards every field below it.
-	msgLock            chan struct{}
-	frameLock          chan struct{}
+	msgLock            writeLock
+	frameLock          writeLock
 	writeErr           error
 	writeBufferSize    int
 	writeBufferPool    BufferPool
@@ -153,8 +153,6 @@ func newConn(t transport.Conn, role frame.Role, cfg connConfig, local, remote ne
 		subprotocol:     cfg.subprotocol,
 		localAddr:       local,
 		remoteAddr:      remote,
-		msgLock:         make(chan struct{}, 1),
-		frameLock:       make(chan struct{}, 1),
 		writeBufferSize: cfg.writeBufferSize,
 		writeBufferPool: cfg.writeBufferPool,
 		writeBuffers:    transport.PoolFor(cfg.writeBufferSize),
@@ -285,44 +283,38 @@ var closedChan = func() chan struct{} {
 	return ch
 }()
 
-// acquire takes a lock channel, giving up with ErrConnClosed once the Conn
-// is closed.
-func (c *Conn) acquire(lock chan struct{}) error {
+// acquire takes a write lock, giving up with ErrConnClosed once the Conn is
+// closed.
+func (c *Conn) acquire(lock *writeLock) error {
 	if c.closed.Load() {
 		return ErrConnClosed
 	}
-	select {
-	case lock <- struct{}{}:
+	if lock.tryLock() {
 		return nil
-	default:
 	}
-	select {
-	case lock <- struct{}{}:
-		return nil
-	case <-c.doneChan():
+	if taken, _ := lock.lock(c.doneChan(), nil); !taken {
 		return ErrConnClosed
 	}
+	return nil
 }
 
 // acquireBefore is acquire with a deadline; a zero deadline waits until the
 // lock is free or the Conn closes.
-func (c *Conn) acquireBefore(lock chan struct{}, deadline time.Time) error {
+func (c *Conn) acquireBefore(lock *writeLock, deadline time.Time) error {
 	if deadline.IsZero() {
 		return c.acquire(lock)
 	}
-	select {
-	case lock <- struct{}{}:
+	if lock.tryLock() {
 		return nil
-	default:
 	}
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
-	select {
-	case lock <- struct{}{}:
+	taken, timedOut := lock.lock(c.doneChan(), timer.C)
+	switch {
+	case taken:
 		return nil
-	case <-c.doneChan():
-		return ErrConnClosed
-	case <-timer.C:
+	case timedOut:
 		return c.writeTimeoutError()
 	}
+	return ErrConnClosed
 }

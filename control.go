@@ -178,10 +178,10 @@ func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) er
 		// write there, and a failed write ends every later one.
 		return c.writeTimeoutError()
 	}
-	if err := c.acquireBefore(c.frameLock, deadline); err != nil {
+	if err := c.acquireBefore(&c.frameLock, deadline); err != nil {
 		return err
 	}
-	defer func() { <-c.frameLock }()
+	defer c.frameLock.unlock()
 	if c.closeSent.Load() {
 		return ErrCloseSent
 	}

@@ -89,10 +89,10 @@ func (v *netConnView) withReader(f func(t transport.Conn) error) error {
 // withWriter runs f under the frame lock if the Conn is still open.
 func (v *netConnView) withWriter(f func(t transport.Conn) error) error {
 	c := v.c
-	if err := c.acquire(c.frameLock); err != nil {
+	if err := c.acquire(&c.frameLock); err != nil {
 		return err
 	}
-	defer func() { <-c.frameLock }()
+	defer c.frameLock.unlock()
 	if c.closed.Load() {
 		return ErrConnClosed
 	}

@@ -113,15 +113,15 @@ func (c *Conn) writePrepared(pms []*PreparedMessage) error {
 		}
 	}
 	if data {
-		if err := c.acquire(c.msgLock); err != nil {
+		if err := c.acquire(&c.msgLock); err != nil {
 			return err
 		}
-		defer func() { <-c.msgLock }()
+		defer c.msgLock.unlock()
 	}
-	if err := c.acquire(c.frameLock); err != nil {
+	if err := c.acquire(&c.frameLock); err != nil {
 		return err
 	}
-	defer func() { <-c.frameLock }()
+	defer c.frameLock.unlock()
 	queued := 0
 	for _, pm := range pms {
 		if c.closeSent.Load() {

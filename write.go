@@ -22,21 +22,21 @@ func (c *Conn) WriteMessage(messageType int, data []byte) error {
 	default:
 		return errBadWriteOpCode
 	}
-	if err := c.acquire(c.msgLock); err != nil {
+	if err := c.acquire(&c.msgLock); err != nil {
 		return err
 	}
-	defer func() { <-c.msgLock }()
+	defer c.msgLock.unlock()
 	if c.closeSent.Load() {
 		return ErrCloseSent
 	}
 	if c.compressing(len(data)) {
 		return c.writeCompressed(frame.Opcode(messageType), data)
 	}
-	if err := c.acquire(c.frameLock); err != nil {
+	if err := c.acquire(&c.frameLock); err != nil {
 		return err
 	}
 	err := c.writeFrameLocked(frame.Header{Fin: true, Opcode: frame.Opcode(messageType)}, data, 0)
-	<-c.frameLock
+	c.frameLock.unlock()
 	return err
 }
 

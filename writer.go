@@ -128,7 +128,7 @@ func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
 			err = ErrCloseSent
 		}
 		if err != nil {
-			<-c.msgLock
+			c.msgLock.unlock()
 		}
 	}
 	if err != nil {
@@ -162,23 +162,21 @@ func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
 
 // takeMessageLock acquires msgLock for NextWriter. If a writer is open when
 // it is called, its message is ended first. msgLock then goes to whoever
-// waited for it longest (a channel hands a released slot to a blocked
-// sender), so that a goroutine that keeps opening writers without closing
+// waited for it longest (writeLock hands a released lock to its oldest
+// waiter), so that a goroutine that keeps opening writers without closing
 // them does not starve the others' messages. A writer opened after the
 // call began is another goroutine's (this one is here): wait for it.
 func (c *Conn) takeMessageLock() error {
 	if c.closed.Load() {
 		return ErrConnClosed
 	}
-	select {
-	case c.msgLock <- struct{}{}:
+	if c.msgLock.tryLock() {
 		return nil
-	default:
 	}
 	if seq := c.writeSeq.Load(); seq&1 == 1 {
 		c.endForNext(c.writerFor(seq), seq)
 	}
-	return c.acquire(c.msgLock)
+	return c.acquire(&c.msgLock)
 }
 
 // writerFor returns the writer that serves message seq's slot.
@@ -217,7 +215,7 @@ func (c *Conn) endForNext(w *messageWriter, seq uint32) {
 	c.writerPair()[(seq>>1)&1].slot.Store(&messageWriter{c: c})
 	c.writeSeq.Add(1)
 	pooled, own, copyBuf := w.detach()
-	<-c.msgLock
+	c.msgLock.unlock()
 	w.mu.Unlock()
 	c.putWriteBuffers(pooled, own, copyBuf)
 }
@@ -334,7 +332,7 @@ func (w *messageWriter) controlFits(n int) error {
 	c.writeSeq.Add(1)
 	// A control writer's buffer is its own, not a pool's.
 	w.writerState = writerState{seq: w.seq, err: errInvalidControlFrame}
-	<-c.msgLock
+	c.msgLock.unlock()
 	return errInvalidControlFrame
 }
 
@@ -388,7 +386,7 @@ func (w *messageWriter) Close() error {
 	c.writeSeq.Add(1) // this writer is now stale
 	pooled, own, copyBuf := w.detach()
 	w.writerState = writerState{seq: w.seq}
-	<-c.msgLock
+	c.msgLock.unlock()
 	w.mu.Unlock()
 	c.putWriteBuffers(pooled, own, copyBuf)
 	return err
@@ -415,11 +413,11 @@ func (w *messageWriter) finish() error {
 
 func (w *messageWriter) flushFrame(payload []byte, fin bool) error {
 	c := w.c
-	if err := c.acquire(c.frameLock); err != nil {
+	if err := c.acquire(&c.frameLock); err != nil {
 		return err
 	}
 	err := c.writeFrameLocked(frame.Header{Fin: fin, Rsv: w.rsv, Opcode: w.opcode}, payload, 0)
-	<-c.frameLock
+	c.frameLock.unlock()
 	w.opcode, w.rsv = frame.OpContinuation, 0
 	return err
 }
