@@ -138,6 +138,10 @@ type Conn struct {
 	// usesClock: the Conn holds the coarse clock (clock.go) until Close.
 	usesClock bool
 
+	// liveNext and livePrev link the Conn into its upgrader's liveConns,
+	// under its mu.
+	liveNext, livePrev *Conn
+
 	// events is the poller's handle when an EventHandler is served without
 	// a goroutine per connection (events_poll.go), nil otherwise.
 	events atomic.Pointer[eventConn]

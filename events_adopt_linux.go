@@ -29,7 +29,7 @@ func adoptEvents(fd int, local, remote net.Addr, pending, response []byte, cfg c
 		return
 	}
 	c := newConn(sock, frame.RoleServer, cfg, local, remote)
-	e := &eventConn{c: c, sock: sock, runner: runner, live: live, poller: poller, fd: fd}
+	e := &eventConn{c: c, sock: sock, runner: runner, live: live}
 	e.state.Store(eventRunning)
 	c.events.Store(e)
 	if !live.add(c) {

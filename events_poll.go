@@ -32,6 +32,7 @@ const (
 type eventSocket interface {
 	ReadAvailable() (int, error)
 	Notify(transport.Events)
+	Descriptor() int
 }
 
 // eventConn is the poller's handle on an event-driven connection.
@@ -40,8 +41,6 @@ type eventConn struct {
 	sock   eventSocket
 	runner eventRunner
 	live   *liveConns
-	poller *transport.Poller
-	fd     int
 	state  atomic.Int32
 	// reading is set while the serving goroutine reads, the only time
 	// NextReader may run.
@@ -111,7 +110,9 @@ func (e *eventConn) deliver() bool {
 // end runs OnClose and lets the connection go.
 func (e *eventConn) end() {
 	e.state.Store(eventEnded)
-	e.poller.Forget(e.fd, e)
+	if poller, err := transport.SharedPoller(); err == nil {
+		poller.Forget(e.sock.Descriptor(), e)
+	}
 	e.runner.close(e.c, e.c.endReason())
 	e.live.remove(e.c)
 	e.c.release()

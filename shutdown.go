@@ -7,10 +7,12 @@ import (
 )
 
 // liveConns is the set of connections an upgrader's handlers are serving,
-// kept so that Shutdown can reach them.
+// kept so that Shutdown can reach them. It is a list threaded through the
+// Conns (liveNext, livePrev), so that a connection costs no map entry.
 type liveConns struct {
 	mu       sync.Mutex
-	conns    map[*Conn]struct{}
+	head     *Conn
+	n        int
 	draining bool
 	// drained is closed when the set is empty once draining began.
 	drained       chan struct{}
@@ -23,16 +25,29 @@ func (l *liveConns) add(c *Conn) bool {
 	if l.draining {
 		return false
 	}
-	if l.conns == nil {
-		l.conns = make(map[*Conn]struct{})
+	c.livePrev, c.liveNext = nil, l.head
+	if l.head != nil {
+		l.head.livePrev = c
 	}
-	l.conns[c] = struct{}{}
+	l.head = c
+	l.n++
 	return true
 }
 
 func (l *liveConns) remove(c *Conn) {
 	l.mu.Lock()
-	delete(l.conns, c)
+	if c.livePrev != nil || l.head == c {
+		if c.livePrev != nil {
+			c.livePrev.liveNext = c.liveNext
+		} else {
+			l.head = c.liveNext
+		}
+		if c.liveNext != nil {
+			c.liveNext.livePrev = c.livePrev
+		}
+		c.livePrev, c.liveNext = nil, nil
+		l.n--
+	}
 	l.closeDrainedIfEmpty()
 	l.mu.Unlock()
 }
@@ -53,7 +68,7 @@ func (l *liveConns) drain() <-chan struct{} {
 // closeDrainedIfEmpty closes drained when draining and no connection is
 // left. The caller holds mu.
 func (l *liveConns) closeDrainedIfEmpty() {
-	if l.draining && len(l.conns) == 0 && !l.drainedClosed {
+	if l.draining && l.n == 0 && !l.drainedClosed {
 		l.drainedClosed = true
 		close(l.drained)
 	}
@@ -68,14 +83,14 @@ func (l *liveConns) isDraining() bool {
 func (l *liveConns) count() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.conns)
+	return l.n
 }
 
 func (l *liveConns) snapshot() []*Conn {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]*Conn, 0, len(l.conns))
-	for c := range l.conns {
+	out := make([]*Conn, 0, l.n)
+	for c := l.head; c != nil; c = c.liveNext {
 		out = append(out, c)
 	}
 	return out

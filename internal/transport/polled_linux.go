@@ -28,7 +28,8 @@ import (
 // released while a call could still use it, so no call can reach a socket
 // that reused the number.
 type PolledSocket struct {
-	fd            int
+	fd            int32 // -1 once destroyed
+	closed        atomic.Bool
 	local, remote net.Addr
 	readPool      *Pool
 	writePool     *Pool
@@ -36,20 +37,18 @@ type PolledSocket struct {
 	// Read side. The unread bytes are in.b[r:w]; in is nil while there
 	// are none.
 	in      *Buffer
-	r, w    int
+	r, w    int32
 	readErr error
 
-	// Write side: out holds the queued bytes, big a large payload that
-	// follows them, referenced until Flush.
-	outBuf *Buffer
-	out    []byte
+	// Write side: out.B[:outLen] holds the queued bytes, big a large
+	// payload that follows them, referenced until Flush.
+	out    *Buffer
+	outLen int32
 	big    []byte
 
 	readable, writable waiter
 	// Deadlines in Unix nanoseconds, 0 for none.
 	readDeadline, writeDeadline atomic.Int64
-	closed                      atomic.Bool
-	destroyed                   bool
 }
 
 // NewPolledSocket takes fd, a connected non-blocking stream socket, with
@@ -57,19 +56,19 @@ type PolledSocket struct {
 // they are read first. The caller registers fd with the Poller and passes
 // its events to Notify.
 func NewPolledSocket(fd int, local, remote net.Addr, pending []byte, readSize, writeSize int) *PolledSocket {
-	t := &PolledSocket{fd: fd, local: local, remote: remote, readPool: PoolFor(readSize), writePool: PoolFor(writeSize)}
+	t := &PolledSocket{fd: int32(fd), local: local, remote: remote, readPool: PoolFor(readSize), writePool: PoolFor(writeSize)}
 	if len(pending) > 0 {
 		t.in = t.readPool.Get()
 		if len(pending) > len(t.in.B) {
 			t.in = &Buffer{B: make([]byte, len(pending))}
 		}
-		t.w = copy(t.in.B, pending)
+		t.w = int32(copy(t.in.B, pending))
 	}
 	return t
 }
 
 // Descriptor returns the socket's file descriptor.
-func (t *PolledSocket) Descriptor() int { return t.fd }
+func (t *PolledSocket) Descriptor() int { return int(t.fd) }
 
 // Notify passes on a poller event: it wakes a read waiting for bytes and a
 // write waiting for room.
@@ -85,7 +84,7 @@ func (t *PolledSocket) Notify(events Events) {
 // Peek returns the next n unread bytes, reading until there are that many.
 // On error it returns the bytes it has.
 func (t *PolledSocket) Peek(n int) ([]byte, error) {
-	for t.w-t.r < n {
+	for int(t.w-t.r) < n {
 		if err := t.fill(n); err != nil {
 			if t.in == nil {
 				return nil, err
@@ -93,15 +92,15 @@ func (t *PolledSocket) Peek(n int) ([]byte, error) {
 			return t.in.B[t.r:t.w], err
 		}
 	}
-	return t.in.B[t.r : t.r+n], nil
+	return t.in.B[t.r : int(t.r)+n], nil
 }
 
 // Skip consumes n buffered bytes.
 func (t *PolledSocket) Skip(n int) error {
-	if n < 0 || n > t.w-t.r {
+	if n < 0 || n > int(t.w-t.r) {
 		return errShortSkip
 	}
-	t.r += n
+	t.r += int32(n)
 	return nil
 }
 
@@ -115,7 +114,7 @@ func (t *PolledSocket) Release() error {
 }
 
 // Len returns the number of unread buffered bytes.
-func (t *PolledSocket) Len() int { return t.w - t.r }
+func (t *PolledSocket) Len() int { return int(t.w - t.r) }
 
 // fill reads at least one more byte, first making room for n unread bytes.
 func (t *PolledSocket) fill(n int) error {
@@ -126,19 +125,19 @@ func (t *PolledSocket) fill(n int) error {
 		t.in = t.readPool.Get()
 		t.r, t.w = 0, 0
 	}
-	if len(t.in.B)-t.r < n {
+	if len(t.in.B)-int(t.r) < n {
 		if len(t.in.B) < n {
 			larger := &Buffer{B: make([]byte, n)}
-			t.w = copy(larger.B, t.in.B[t.r:t.w])
+			t.w = int32(copy(larger.B, t.in.B[t.r:t.w]))
 			t.readPool.Put(t.in)
 			t.in = larger
 		} else {
-			t.w = copy(t.in.B, t.in.B[t.r:t.w])
+			t.w = int32(copy(t.in.B, t.in.B[t.r:t.w]))
 		}
 		t.r = 0
 	}
 	m, err := t.read(t.in.B[t.w:], true)
-	t.w += m
+	t.w += int32(m)
 	if m == 0 && t.r == t.w {
 		// Nothing came: wait holding no buffer next time.
 		t.readPool.Put(t.in)
@@ -156,15 +155,15 @@ func (t *PolledSocket) ReadAvailable() (int, error) {
 	if t.in == nil {
 		t.in = t.readPool.Get()
 		t.r, t.w = 0, 0
-	} else if t.w == len(t.in.B) {
+	} else if int(t.w) == len(t.in.B) {
 		if t.r == 0 {
 			return 0, nil // full: the reader has work to do first
 		}
-		t.w = copy(t.in.B, t.in.B[t.r:t.w])
+		t.w = int32(copy(t.in.B, t.in.B[t.r:t.w]))
 		t.r = 0
 	}
 	n, err := t.read(t.in.B[t.w:], false)
-	t.w += n
+	t.w += int32(n)
 	if t.r == t.w {
 		t.readPool.Put(t.in)
 		t.in, t.r, t.w = nil, 0, 0
@@ -194,7 +193,7 @@ func (t *PolledSocket) read(p []byte, wait bool) (int, error) {
 		if t.closed.Load() {
 			return 0, t.opError("read", net.ErrClosed)
 		}
-		n, err := syscall.Read(t.fd, p)
+		n, err := syscall.Read(int(t.fd), p)
 		switch {
 		case err == syscall.EINTR:
 			continue
@@ -232,9 +231,9 @@ func (t *PolledSocket) Malloc(n int) ([]byte, error) {
 		}
 	}
 	t.reserve(n)
-	l := len(t.out)
-	t.out = t.out[:l+n]
-	return t.out[l:], nil
+	l := int(t.outLen)
+	t.outLen += int32(n)
+	return t.out.B[l : l+n], nil
 }
 
 // WriteBinary queues b; a large b is referenced, not copied, until Flush.
@@ -249,19 +248,21 @@ func (t *PolledSocket) WriteBinary(b []byte) (int, error) {
 		return len(b), nil
 	}
 	t.reserve(len(b))
-	t.out = append(t.out, b...)
+	t.outLen += int32(copy(t.out.B[t.outLen:], b))
 	return len(b), nil
 }
 
 // reserve makes room for n more bytes in the output buffer.
 func (t *PolledSocket) reserve(n int) {
-	if t.outBuf == nil {
-		t.outBuf = t.writePool.Get()
-		t.out = t.outBuf.B[:0]
+	if t.out == nil {
+		t.out = t.writePool.Get()
+		t.outLen = 0
 	}
-	if cap(t.out)-len(t.out) < n {
-		grown := make([]byte, len(t.out), 2*cap(t.out)+n)
-		copy(grown, t.out)
+	if len(t.out.B)-int(t.outLen) < n {
+		// Rare: more small writes than the buffer holds before a Flush.
+		grown := &Buffer{B: make([]byte, 2*len(t.out.B)+n)}
+		copy(grown.B, t.out.B[:t.outLen])
+		t.writePool.Put(t.out)
 		t.out = grown
 	}
 }
@@ -269,11 +270,15 @@ func (t *PolledSocket) reserve(n int) {
 // Flush writes everything queued, with one system call where the socket
 // takes it all, and gives the output buffer back.
 func (t *PolledSocket) Flush() error {
-	err := t.writeAll(t.out, t.big)
-	t.big, t.out = nil, nil
-	if t.outBuf != nil {
-		t.writePool.Put(t.outBuf)
-		t.outBuf = nil
+	var queued []byte
+	if t.out != nil {
+		queued = t.out.B[:t.outLen]
+	}
+	err := t.writeAll(queued, t.big)
+	t.big = nil
+	if t.out != nil {
+		t.writePool.Put(t.out) // a grown buffer is not the pool's size: dropped
+		t.out, t.outLen = nil, 0
 	}
 	return err
 }
@@ -292,11 +297,11 @@ func (t *PolledSocket) writeAll(a, b []byte) error {
 		var err error
 		switch {
 		case len(b) == 0:
-			n, err = syscall.Write(t.fd, a)
+			n, err = syscall.Write(int(t.fd), a)
 		case len(a) == 0:
-			n, err = syscall.Write(t.fd, b)
+			n, err = syscall.Write(int(t.fd), b)
 		default:
-			n, err = unix.Writev(t.fd, [][]byte{a, b})
+			n, err = unix.Writev(int(t.fd), [][]byte{a, b})
 		}
 		switch {
 		case err == syscall.EINTR:
@@ -349,7 +354,7 @@ func (t *PolledSocket) Close() error {
 	if t.closed.Swap(true) {
 		return t.opError("close", net.ErrClosed)
 	}
-	err := syscall.Shutdown(t.fd, syscall.SHUT_RDWR)
+	err := syscall.Shutdown(int(t.fd), syscall.SHUT_RDWR)
 	t.readable.notify()
 	t.writable.notify()
 	if err != nil && err != syscall.ENOTCONN {
@@ -363,18 +368,18 @@ func (t *PolledSocket) Close() error {
 // Poller no longer passes the descriptor's events on; it is called once,
 // after Close.
 func (t *PolledSocket) Destroy() {
-	if t.destroyed {
+	if t.fd < 0 {
 		return
 	}
-	t.destroyed = true
-	_ = syscall.Close(t.fd)
+	_ = syscall.Close(int(t.fd))
+	t.fd = -1
 	if t.in != nil {
 		t.readPool.Put(t.in)
 		t.in, t.r, t.w = nil, 0, 0
 	}
-	if t.outBuf != nil {
-		t.writePool.Put(t.outBuf)
-		t.outBuf, t.out, t.big = nil, nil, nil
+	if t.out != nil {
+		t.writePool.Put(t.out)
+		t.out, t.outLen, t.big = nil, 0, nil
 	}
 }
 
