@@ -72,6 +72,17 @@
 // wakes goroutines blocked reading or writing. A handler that panics sends
 // close code 1011 (Internal Error); the panic is logged, not propagated.
 //
+// # Many idle connections
+//
+// [HertzUpgrader.UpgradeEvents] serves a connection to an [EventHandler]
+// (OnOpen, OnMessage, OnClose; [EventFuncs] builds one from functions)
+// instead of a blocking handler. On netpoll on Linux the library watches
+// the socket with an epoll instance of its own and starts a goroutine only
+// while there are bytes to read, so an idle connection holds no goroutine
+// and no buffer; elsewhere a goroutine per connection calls the same
+// callbacks. Messages arrive in order, one at a time per connection, with
+// the same limits, checks and close codes as in the blocking mode.
+//
 // # Limits
 //
 // A message larger than the read limit is refused with close code 1009
