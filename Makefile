@@ -16,6 +16,7 @@ ADDR ?= localhost:8080
 TESTTIMEOUT ?= 40m
 WSLOAD_CONNS ?= 10000
 WSLOAD_DURATION ?= 60s
+SCALE_CONNS ?= 200000
 
 # The real-browser tests of the examples are a module of their own, since
 # chromedp needs a newer Go than the library's go.mod allows.
@@ -33,7 +34,7 @@ REDISHUB := hub/redishub
 # hub/redishub and its Redis client.
 CHAT := examples/chat
 
-.PHONY: all help check test cross lint conformance load abuse bench bench-compare fuzz cover run-echo
+.PHONY: all help check test cross lint conformance load abuse scale bench bench-compare fuzz cover run-echo
 
 all: lint test
 
@@ -53,12 +54,13 @@ cross:
 	GOOS=darwin $(GO) vet ./...
 	cd $(INTEROP) && GOOS=windows $(GO) vet ./... && GOOS=darwin $(GO) vet ./...
 
-## test: go vet, every test with the race detector (the interop module, the browser tests, which drive examples/chat too, and the hub/redishub module included), then the allocation tests without it (the race detector makes sync.Pool drop items) and the short form of the abuse suite (its timings and memory bounds are measured without the race detector's overhead)
+## test: go vet, every test with the race detector (the interop module, the browser tests, which drive examples/chat too, and the hub/redishub module included), then the allocation tests without it (the race detector makes sync.Pool drop items) and the short forms of the abuse suite and of make scale (their timings and memory bounds are measured without the race detector's overhead)
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout $(TESTTIMEOUT) $$($(GO) list ./... | grep -v /internal/abuse)
 	$(GO) test -count=1 -run 'SteadyStateAllocs' .
 	$(GO) test -count=1 -timeout 10m -run '^TestAbuse$$' -v ./internal/abuse/
+	$(MAKE) -C bench scale-short
 	cd $(INTEROP) && $(GO) vet ./... && $(GO) test -race -count=1 -timeout $(TESTTIMEOUT) ./...
 	cd $(BROWSERTEST) && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 10m ./...
 	cd $(REDISHUB) && $(GO) vet ./... && $(GO) test -race -count=1 -timeout $(TESTTIMEOUT) ./...
@@ -75,6 +77,10 @@ load:
 ## abuse: every attack of internal/abuse at full size (2,000 connections announcing 32 MiB, 100 messages of 32 MiB at once, 2,000 peers that never read, 20,000-connection churn, ...) on both transports, with the table of peak heap, peak RSS and the well-behaved client's latency; make test runs the short form
 abuse:
 	ABUSE=full $(GO) test -count=1 -timeout 60m -run '^TestAbuse$$' -v ./internal/abuse/
+
+## scale: what idle connections cost the server, at SCALE_CONNS (200,000) connections with 1% echoing once a second, for the event-driven and the blocking mode on both transports (bench/cmd/scale; spread over several server processes where the open-file limit requires); make test runs a 2,000-connection short form that fails above 4 KiB of RSS or 0.05 goroutines per idle event-driven connection
+scale:
+	$(MAKE) -C bench scale CONNS=$(SCALE_CONNS)
 
 ## lint: gofmt (no file may need formatting), go vet and staticcheck, and make cross
 lint: cross

@@ -46,12 +46,14 @@ type impl struct {
 }
 
 var impls = map[string]impl{
-	"hertzws-netpoll":  {"this library on Hertz, netpoll transport", func(a string, e chan<- error) error { return startHertzWS(a, "netpoll", e) }},
-	"hertzws-standard": {"this library on Hertz, standard (net) transport", func(a string, e chan<- error) error { return startHertzWS(a, "standard", e) }},
-	"gorilla-adaptor":  {"gorilla/websocket on Hertz (netpoll) through adaptor.HertzHandler", startGorillaAdaptor},
-	"gorilla-nethttp":  {"gorilla/websocket on net/http", startGorillaNetHTTP},
-	"gws":              {"lxzan/gws on net/http", startGWS},
-	"coder":            {"coder/websocket on net/http", startCoder},
+	"hertzws-netpoll":         {"this library on Hertz, netpoll transport", func(a string, e chan<- error) error { return startHertzWS(a, "netpoll", e) }},
+	"hertzws-standard":        {"this library on Hertz, standard (net) transport", func(a string, e chan<- error) error { return startHertzWS(a, "standard", e) }},
+	"hertzws-events":          {"this library's event-driven mode (UpgradeEvents) on Hertz, netpoll transport", func(a string, e chan<- error) error { return startHertzEvents(a, "netpoll", e) }},
+	"hertzws-events-standard": {"this library's event-driven mode on Hertz's standard transport (a goroutine per connection)", func(a string, e chan<- error) error { return startHertzEvents(a, "standard", e) }},
+	"gorilla-adaptor":         {"gorilla/websocket on Hertz (netpoll) through adaptor.HertzHandler", startGorillaAdaptor},
+	"gorilla-nethttp":         {"gorilla/websocket on net/http", startGorillaNetHTTP},
+	"gws":                     {"lxzan/gws on net/http", startGWS},
+	"coder":                   {"coder/websocket on net/http", startCoder},
 }
 
 var implName string
