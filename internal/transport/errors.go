@@ -30,7 +30,3 @@ func isStreamEnd(err error) bool {
 	var ne net.Error
 	return !(errors.As(err, &ne) && ne.Timeout())
 }
-
-// errNoDescriptor is ReadAvailable's error for a connection without a
-// descriptor of its own.
-var errNoDescriptor = errors.New("websocket: the connection has no descriptor to read without waiting")

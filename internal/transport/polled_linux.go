@@ -31,20 +31,13 @@ type PolledSocket struct {
 	fd            int32 // -1 once destroyed
 	closed        atomic.Bool
 	local, remote net.Addr
-	readPool      *Pool
-	writePool     *Pool
 
-	// Read side. The unread bytes are in.b[r:w]; in is nil while there
-	// are none.
-	in      *Buffer
-	r, w    int32
+	// Read side: the bytes read and not consumed yet.
+	readBuffer
 	readErr error
 
-	// Write side: out.B[:outLen] holds the queued bytes, big a large
-	// payload that follows them, referenced until Flush.
-	out    *Buffer
-	outLen int32
-	big    []byte
+	// Write side: the output queued until Flush.
+	queue writeQueue
 
 	readable, writable waiter
 	// Deadlines in Unix nanoseconds, 0 for none.
@@ -56,14 +49,12 @@ type PolledSocket struct {
 // they are read first. The caller registers fd with the Poller and passes
 // its events to Notify.
 func NewPolledSocket(fd int, local, remote net.Addr, pending []byte, readSize, writeSize int) *PolledSocket {
-	t := &PolledSocket{fd: int32(fd), local: local, remote: remote, readPool: PoolFor(readSize), writePool: PoolFor(writeSize)}
-	if len(pending) > 0 {
-		t.in = t.readPool.Get()
-		if len(pending) > len(t.in.B) {
-			t.in = &Buffer{B: make([]byte, len(pending))}
-		}
-		t.w = int32(copy(t.in.B, pending))
+	t := &PolledSocket{
+		fd: int32(fd), local: local, remote: remote,
+		readBuffer: readBuffer{pool: PoolFor(readSize)},
+		queue:      writeQueue{pool: PoolFor(writeSize)},
 	}
+	t.start(pending)
 	return t
 }
 
@@ -84,65 +75,21 @@ func (t *PolledSocket) Notify(events Events) {
 // Peek returns the next n unread bytes, reading until there are that many.
 // On error it returns the bytes it has.
 func (t *PolledSocket) Peek(n int) ([]byte, error) {
-	for int(t.w-t.r) < n {
+	for t.Len() < n {
 		if err := t.fill(n); err != nil {
-			if t.in == nil {
-				return nil, err
-			}
-			return t.in.B[t.r:t.w], err
+			return t.peeked(n), err
 		}
 	}
-	return t.in.B[t.r : int(t.r)+n], nil
+	return t.peeked(n), nil
 }
-
-// Skip consumes n buffered bytes.
-func (t *PolledSocket) Skip(n int) error {
-	if n < 0 || n > int(t.w-t.r) {
-		return errShortSkip
-	}
-	t.r += int32(n)
-	return nil
-}
-
-// Release gives the read buffer back once it holds no unread byte.
-func (t *PolledSocket) Release() error {
-	if t.in != nil && t.r == t.w {
-		t.readPool.Put(t.in)
-		t.in, t.r, t.w = nil, 0, 0
-	}
-	return nil
-}
-
-// Len returns the number of unread buffered bytes.
-func (t *PolledSocket) Len() int { return int(t.w - t.r) }
 
 // fill reads at least one more byte, first making room for n unread bytes.
 func (t *PolledSocket) fill(n int) error {
 	if t.readErr != nil {
 		return t.readErr
 	}
-	if t.in == nil {
-		t.in = t.readPool.Get()
-		t.r, t.w = 0, 0
-	}
-	if len(t.in.B)-int(t.r) < n {
-		if len(t.in.B) < n {
-			larger := &Buffer{B: make([]byte, n)}
-			t.w = int32(copy(larger.B, t.in.B[t.r:t.w]))
-			t.readPool.Put(t.in)
-			t.in = larger
-		} else {
-			t.w = int32(copy(t.in.B, t.in.B[t.r:t.w]))
-		}
-		t.r = 0
-	}
-	m, err := t.read(t.in.B[t.w:], true)
-	t.w += int32(m)
-	if m == 0 && t.r == t.w {
-		// Nothing came: wait holding no buffer next time.
-		t.readPool.Put(t.in)
-		t.in, t.r, t.w = nil, 0, 0
-	}
+	m, err := t.read(t.room(n), true)
+	t.filled(m) // nothing came: wait holding no buffer next time
 	return err
 }
 
@@ -152,28 +99,18 @@ func (t *PolledSocket) ReadAvailable() (int, error) {
 	if t.readErr != nil {
 		return 0, t.readErr
 	}
-	if t.in == nil {
-		t.in = t.readPool.Get()
-		t.r, t.w = 0, 0
-	} else if int(t.w) == len(t.in.B) {
-		if t.r == 0 {
-			return 0, nil // full: the reader has work to do first
-		}
-		t.w = int32(copy(t.in.B, t.in.B[t.r:t.w]))
-		t.r = 0
+	buf := t.roomWithoutGrowing()
+	if len(buf) == 0 {
+		return 0, nil // full: the reader has work to do first
 	}
-	n, err := t.read(t.in.B[t.w:], false)
-	t.w += int32(n)
-	if t.r == t.w {
-		t.readPool.Put(t.in)
-		t.in, t.r, t.w = nil, 0, 0
-	}
+	n, err := t.read(buf, false)
+	t.filled(n)
 	return n, err
 }
 
 // ReadsDirect reports whether a read of n bytes goes around the buffer: a
 // large one, when nothing is buffered.
-func (t *PolledSocket) ReadsDirect(n int) bool { return n >= directRead && t.w == t.r }
+func (t *PolledSocket) ReadsDirect(n int) bool { return n >= directRead && t.Len() == 0 }
 
 // ReadDirect reads into p straight from the socket. Without wait it takes
 // only what the socket holds, possibly nothing.
@@ -225,61 +162,30 @@ func (t *PolledSocket) read(p []byte, wait bool) (int, error) {
 
 // Malloc returns n bytes of the output buffer for the caller to fill.
 func (t *PolledSocket) Malloc(n int) ([]byte, error) {
-	if t.big != nil {
+	if t.queue.big != nil {
 		if err := t.Flush(); err != nil {
 			return nil, err
 		}
 	}
-	t.reserve(n)
-	l := int(t.outLen)
-	t.outLen += int32(n)
-	return t.out.B[l : l+n], nil
+	return t.queue.malloc(n), nil
 }
 
 // WriteBinary queues b; a large b is referenced, not copied, until Flush.
 func (t *PolledSocket) WriteBinary(b []byte) (int, error) {
-	if t.big != nil {
+	if t.queue.big != nil {
 		if err := t.Flush(); err != nil {
 			return 0, err
 		}
 	}
-	if len(b) >= referencedWrite {
-		t.big = b
-		return len(b), nil
-	}
-	t.reserve(len(b))
-	t.outLen += int32(copy(t.out.B[t.outLen:], b))
+	t.queue.add(b)
 	return len(b), nil
-}
-
-// reserve makes room for n more bytes in the output buffer.
-func (t *PolledSocket) reserve(n int) {
-	if t.out == nil {
-		t.out = t.writePool.Get()
-		t.outLen = 0
-	}
-	if len(t.out.B)-int(t.outLen) < n {
-		// Rare: more small writes than the buffer holds before a Flush.
-		grown := &Buffer{B: make([]byte, 2*len(t.out.B)+n)}
-		copy(grown.B, t.out.B[:t.outLen])
-		t.writePool.Put(t.out)
-		t.out = grown
-	}
 }
 
 // Flush writes everything queued, with one system call where the socket
 // takes it all, and gives the output buffer back.
 func (t *PolledSocket) Flush() error {
-	var queued []byte
-	if t.out != nil {
-		queued = t.out.B[:t.outLen]
-	}
-	err := t.writeAll(queued, t.big)
-	t.big = nil
-	if t.out != nil {
-		t.writePool.Put(t.out) // a grown buffer is not the pool's size: dropped
-		t.out, t.outLen = nil, 0
-	}
+	err := t.writeAll(t.queue.queued())
+	t.queue.reset()
 	return err
 }
 
@@ -374,13 +280,9 @@ func (t *PolledSocket) Destroy() {
 	_ = syscall.Close(int(t.fd))
 	t.fd = -1
 	if t.in != nil {
-		t.readPool.Put(t.in)
-		t.in, t.r, t.w = nil, 0, 0
+		t.put()
 	}
-	if t.out != nil {
-		t.writePool.Put(t.out)
-		t.out, t.outLen, t.big = nil, 0, nil
-	}
+	t.queue.reset()
 }
 
 // opError wraps err as a net.Conn would.

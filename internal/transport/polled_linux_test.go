@@ -170,7 +170,7 @@ func TestPolledSocketWrites(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatal("the peer read something else")
 	}
-	if s.out != nil {
+	if s.queue.out != nil {
 		t.Fatal("the output buffer is kept after Flush")
 	}
 }

@@ -163,7 +163,7 @@ func TestSocketWrites(t *testing.T) {
 			_, _ = s.WriteBinary([]byte("small"))
 			want = append(want, "small"...)
 			_, _ = s.WriteBinary(large)
-			if len(s.big) != len(large) {
+			if len(s.queue.big) != len(large) {
 				t.Fatal("a large payload was copied, not referenced")
 			}
 			want = append(want, large...)
@@ -175,7 +175,7 @@ func TestSocketWrites(t *testing.T) {
 			if b := <-got; !bytes.Equal(b, want) {
 				t.Fatalf("peer read %d bytes, want the %d queued in order", len(b), len(want))
 			}
-			if s.outBuf != nil || s.big != nil {
+			if s.queue.out != nil || s.queue.big != nil {
 				t.Fatal("Flush kept the output buffer or the payload")
 			}
 		})

@@ -29,16 +29,12 @@ func rawConnOf(conn net.Conn) syscall.RawConn {
 // only for the attempt: while the socket has nothing to give, an empty
 // buffer goes back to its pool, so a connection waits holding none.
 func (t *Socket) readReady(fd uintptr) bool {
-	if t.in == nil {
-		t.in = t.readPool.Get()
-		t.r, t.w = 0, 0
-	}
-	if t.readInto(fd, t.in.B[t.w:]) {
+	if t.readInto(fd, t.room(0)) {
+		t.filled(t.readN)
 		return true
 	}
-	if t.r == t.w {
-		t.readPool.Put(t.in)
-		t.in, t.r, t.w = nil, 0, 0
+	if t.Len() == 0 {
+		t.put()
 	}
 	return false
 }
@@ -69,47 +65,4 @@ func (t *Socket) readInto(fd uintptr, p []byte) bool {
 		}
 		return true
 	}
-}
-
-// ReadAvailable reads what the socket holds already into the read buffer,
-// without waiting: it returns 0 and no error when nothing has arrived. An
-// event-driven connection calls it between messages, where it would
-// otherwise wait. The end of the stream is reported here and again by the
-// reads that follow.
-func (t *Socket) ReadAvailable() (int, error) {
-	if t.readErr != nil {
-		return 0, t.readErr
-	}
-	if t.raw == nil {
-		return 0, errNoDescriptor
-	}
-	if t.in == nil {
-		t.in = t.readPool.Get()
-		t.r, t.w = 0, 0
-	} else if t.w == len(t.in.B) {
-		if t.r == 0 {
-			return 0, nil // full: the reader has work to do first
-		}
-		t.w = copy(t.in.B, t.in.B[t.r:t.w])
-		t.r = 0
-	}
-	t.direct, t.readN, t.readRes = t.in.B[t.w:], 0, nil
-	err := t.raw.Read(t.tryRead)
-	if err == nil {
-		err = t.readRes
-	}
-	n := t.readN
-	t.direct = nil
-	t.w += n
-	if t.r == t.w {
-		t.readPool.Put(t.in)
-		t.in, t.r, t.w = nil, 0, 0
-	}
-	if err != nil {
-		err = socketOpError(err, "read")
-		if isStreamEnd(err) {
-			t.readErr = err
-		}
-	}
-	return n, err
 }

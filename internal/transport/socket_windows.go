@@ -16,6 +16,3 @@ func (t *Socket) readReady(uintptr) bool { return true }
 
 // tryReadInto is never called on Windows, where rawConnOf returns nil.
 func (t *Socket) tryReadInto(uintptr) bool { return true }
-
-// ReadAvailable cannot read without waiting on Windows.
-func (t *Socket) ReadAvailable() (int, error) { return 0, errNoDescriptor }
