@@ -36,9 +36,11 @@ var transports = []transport{
 	{name: "standard", opts: []config.Option{server.WithTransport(standard.NewTransporter)}},
 }
 
-// startEchoServer serves our echo handler on 127.0.0.1 with Hertz on tr
-// and returns its ws:// URL.
-func startEchoServer(t testing.TB, tr transport) string {
+// startEchoServer serves our echo on 127.0.0.1 with Hertz on tr and
+// returns its ws:// URL: the blocking handler echo, or with events the
+// event-driven mode (HertzUpgrader.UpgradeEvents) writing every message
+// back from OnMessage.
+func startEchoServer(t testing.TB, tr transport, events bool) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -52,6 +54,10 @@ func startEchoServer(t testing.TB, tr transport) string {
 		CheckOrigin:       func(*app.RequestContext) bool { return true },
 	}
 	h.GET("/", func(_ context.Context, ctx *app.RequestContext) {
+		if events {
+			_ = u.UpgradeEvents(ctx, echoEvents)
+			return
+		}
 		_ = u.Upgrade(ctx, echo)
 	})
 	go func() { _ = h.Run() }()
@@ -97,6 +103,11 @@ func echo(c *websocket.Conn) {
 			return
 		}
 	}
+}
+
+// echoEvents is echo for the event-driven mode.
+var echoEvents = &websocket.EventFuncs{
+	Message: func(c *websocket.Conn, mt int, data []byte) { _ = c.WriteMessage(mt, data) },
 }
 
 // suiteOptions are the options of the tests: Short in -short mode (no
@@ -150,20 +161,35 @@ func checkResults(t *testing.T, title string, results []conformance.Result) {
 }
 
 // TestServerConformance runs the whole suite (and the masking cases)
-// against our server on both Hertz transports.
+// against our server on both Hertz transports, in the blocking and in the
+// event-driven mode.
 func TestServerConformance(t *testing.T) {
 	cases := selectedCases(true)
-	for _, tr := range transports {
-		tr := tr
-		t.Run(tr.name, func(t *testing.T) {
-			t.Parallel()
-			url := startEchoServer(t, tr)
-			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-			defer cancel()
-			opts := suiteOptions(6)
-			verbose(t, &opts)
-			results := conformance.RunClient(ctx, url, cases, opts)
-			checkResults(t, "server on Hertz "+tr.name, results)
-		})
+	for _, mode := range []struct {
+		name   string
+		events bool
+	}{{"blocking", false}, {"events", true}} {
+		for _, tr := range transports {
+			mode, tr := mode, tr
+			t.Run(tr.name+"/"+mode.name, func(t *testing.T) {
+				t.Parallel()
+				runServerConformance(t, tr, mode.events, cases)
+			})
+		}
 	}
+}
+
+// runServerConformance runs cases against an echo server.
+func runServerConformance(t *testing.T, tr transport, events bool, cases []conformance.Case) {
+	url := startEchoServer(t, tr, events)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	opts := suiteOptions(6)
+	verbose(t, &opts)
+	results := conformance.RunClient(ctx, url, cases, opts)
+	what := "server on Hertz " + tr.name
+	if events {
+		what += ", event-driven"
+	}
+	checkResults(t, what, results)
 }
