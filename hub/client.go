@@ -178,7 +178,11 @@ func (c *Client) Close() error {
 // The peer's answer ends the read loop (Run returns); the connection is
 // dropped if the answer does not come within websocket.CloseHandshakeTimeout.
 func (c *Client) CloseWith(code int, text string) {
-	if sealed, _ := c.q.seal(&closeRequest{code: code, text: text}); sealed {
+	sealed, _, start := c.q.seal(&closeRequest{code: code, text: text})
+	if start {
+		go c.writeLoop()
+	}
+	if sealed {
 		c.finish(ErrClientClosed)
 	}
 }
@@ -186,7 +190,11 @@ func (c *Client) CloseWith(code int, text string) {
 // closeDiscarding ends the client with reason, throwing its queue away and
 // sending a close frame with code ahead of it.
 func (c *Client) closeDiscarding(code int, text string, reason error) {
-	if sealed, n := c.q.seal(&closeRequest{code: code, text: text, discard: true}); sealed {
+	sealed, n, start := c.q.seal(&closeRequest{code: code, text: text, discard: true})
+	if start {
+		go c.writeLoop()
+	}
+	if sealed {
 		c.countDiscarded(n)
 		c.startCloseTimer()
 	}
@@ -195,8 +203,11 @@ func (c *Client) closeDiscarding(code int, text string, reason error) {
 
 // stop ends the writer and the connection and waits for the writer.
 func (c *Client) stop() {
-	c.countDiscarded(c.q.abandon())
-	c.q.signal()
+	dropped, start := c.q.abandon()
+	c.countDiscarded(dropped)
+	if start {
+		go c.writeLoop() // it finds the queue closing and ends the writing
+	}
 	_ = c.conn.Close()
 	<-c.writerDone
 }
@@ -215,7 +226,10 @@ func (c *Client) finish(reason error) {
 // has just ended the client; the caller then calls finish once it holds no
 // hub lock.
 func (c *Client) push(pm *websocket.PreparedMessage) (ended bool) {
-	res, discarded := c.q.push(pm, c.hub.opts.Policy)
+	res, discarded, start := c.q.push(pm, c.hub.opts.Policy)
+	if start {
+		go c.writeLoop()
+	}
 	st := &c.hub.stats
 	switch res {
 	case pushDroppedNewest:

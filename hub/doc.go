@@ -38,8 +38,11 @@
 // message is wrapped once in a websocket.PreparedMessage, so it is framed
 // (and compressed, for connections that negotiated permessage-deflate)
 // once per way of sending it, not once per connection, and then queued for
-// each recipient. Each client's writer goroutine takes messages from its
-// queue in order and writes them, bounded by Options.WriteTimeout. A
+// each recipient. A client's writer goroutine takes messages from its
+// queue in order and writes them, bounded by Options.WriteTimeout; it runs
+// only while the queue holds messages, so an idle client costs no
+// goroutine. With HertzUpgrader.UpgradeEvents, Hub.EventHandler registers
+// connections and feeds them their messages without Client.Run. A
 // connection whose peer stops reading fills its own queue only; when the
 // queue (Options.QueueSize) is full, Options.Policy applies:
 //

@@ -96,3 +96,69 @@ func ExampleNew() {
 	fmt.Println(st.Clients, st.Delivered, st.DroppedOldest)
 	// Output: 0 0 0
 }
+
+// The chat room of the package example in the event-driven mode
+// (HertzUpgrader.UpgradeEvents): no goroutine reads an idle member, and its
+// writer runs only while it has messages queued.
+func ExampleHub_EventHandler() {
+	h := hub.New(hub.Options{})
+	defer h.Close()
+
+	joined := make(chan string, 2)
+	lobby := h.EventHandler(hub.Events{
+		Open: func(conn *websocket.Conn) (string, any, error) {
+			// The request is still this connection's own during Open.
+			return conn.Subprotocol(), nil, nil
+		},
+		Joined: func(c *hub.Client) {
+			_ = c.Join("lobby")
+			joined <- c.ID()
+		},
+		Message: func(c *hub.Client, mt int, msg []byte) error {
+			return h.Broadcast("lobby", mt, append([]byte(c.ID()+": "), msg...))
+		},
+	})
+
+	upgrader := websocket.HertzUpgrader{Subprotocols: []string{"ann", "bob"}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := server.New(server.WithListener(ln), server.WithExitWaitTime(time.Second))
+	srv.NoHijackConnPool = true
+	srv.GET("/chat", func(_ context.Context, ctx *app.RequestContext) {
+		_ = upgrader.UpgradeEvents(ctx, lobby)
+	})
+	go func() { _ = srv.Run() }()
+	defer func() { _ = srv.Shutdown(context.Background()) }()
+
+	dial := func(user string) *websocket.Conn {
+		d := websocket.Dialer{Subprotocols: []string{user}}
+		for i := 0; i < 100; i++ { // the server may still be starting
+			if c, _, err := d.Dial("ws://"+ln.Addr().String()+"/chat", nil); err == nil {
+				<-joined
+				return c
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		log.Fatal("cannot connect")
+		return nil
+	}
+	ann, bob := dial("ann"), dial("bob")
+	defer ann.Close()
+	defer bob.Close()
+
+	if err := bob.WriteMessage(websocket.TextMessage, []byte("hello, Ann")); err != nil {
+		log.Fatal(err)
+	}
+	for _, c := range []*websocket.Conn{ann, bob} {
+		_, msg, err := c.ReadMessage()
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s\n", msg)
+	}
+	// Output:
+	// bob: hello, Ann
+	// bob: hello, Ann
+}

@@ -141,7 +141,6 @@ func (h *Hub) Register(conn *websocket.Conn, id string, meta any) (*Client, erro
 		h.broker.Subscribe(clientTopic(id))
 	}
 	h.mu.Unlock()
-	go c.writeLoop()
 	return c, nil
 }
 

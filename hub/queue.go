@@ -17,8 +17,12 @@ type sendQueue struct {
 	// closing, once set, refuses every later push; the writer sends its
 	// close frame (if it has a code) after whatever is still queued.
 	closing *closeRequest
-	// wake holds at most one pending signal that the writer has work.
-	wake chan struct{}
+	// writing: a writer goroutine is on the queue. There is one only
+	// while the queue has work (messages, or a close to send): whoever
+	// gives the queue work when none runs starts one (see claimWriter),
+	// and the writer leaves once the queue is empty, so an idle client
+	// holds no goroutine.
+	writing bool
 }
 
 // closeRequest is how a client's writer is told to stop.
@@ -49,7 +53,7 @@ func newSendQueue(size int) *sendQueue {
 	if slots > size {
 		slots = size
 	}
-	return &sendQueue{buf: make([]*websocket.PreparedMessage, slots), max: size, wake: make(chan struct{}, 1)}
+	return &sendQueue{buf: make([]*websocket.PreparedMessage, slots), max: size}
 }
 
 // growLocked doubles the ring, up to max, keeping the queued messages in
@@ -72,16 +76,17 @@ func (q *sendQueue) growLocked() bool {
 
 // push adds pm under policy p. With pushOverflowClose, discarded is the
 // number of queued messages thrown away with the one that did not fit.
-func (q *sendQueue) push(pm *websocket.PreparedMessage, p Policy) (res pushResult, discarded int) {
+// When start is set the caller must start a writer (go Client.writeLoop).
+func (q *sendQueue) push(pm *websocket.PreparedMessage, p Policy) (res pushResult, discarded int, start bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closing != nil {
-		return pushRefused, 0
+		return pushRefused, 0, false
 	}
 	if q.n == len(q.buf) && !q.growLocked() {
 		switch p {
 		case DropNewest:
-			return pushDroppedNewest, 0
+			return pushDroppedNewest, 0, false
 		case DropOldest:
 			q.buf[q.head] = nil
 			q.head = (q.head + 1) % len(q.buf)
@@ -90,23 +95,36 @@ func (q *sendQueue) push(pm *websocket.PreparedMessage, p Policy) (res pushResul
 		default:
 			code, _ := p.closes()
 			discarded = q.sealLocked(&closeRequest{code: code, text: "slow consumer", discard: true})
-			return pushOverflowClose, discarded
+			return pushOverflowClose, discarded, q.claimWriterLocked()
 		}
 	}
 	q.buf[(q.head+q.n)%len(q.buf)] = pm
 	q.n++
-	q.signal()
-	return res, 0
+	return res, 0, q.claimWriterLocked()
+}
+
+// claimWriterLocked is called once the queue has work: it reports whether
+// no writer runs, in which case the caller starts one. The caller holds mu.
+func (q *sendQueue) claimWriterLocked() bool {
+	if q.writing {
+		return false
+	}
+	q.writing = true
+	return true
 }
 
 // pop takes the next thing the writer must do: the messages waiting, as
 // many as batch has room for (appended to it), or, once the queue is
-// closing and holds nothing more to send, the close request. It returns
-// batch unchanged and a nil request when there is nothing to do yet.
+// closing and holds nothing more to send, the close request. When there is
+// nothing to do it returns batch unchanged and a nil request, and the
+// writer must leave: the next push starts another.
 func (q *sendQueue) pop(batch []*websocket.PreparedMessage) ([]*websocket.PreparedMessage, *closeRequest) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.n == 0 {
+		if q.closing == nil {
+			q.writing = false
+		}
 		return batch, q.closing
 	}
 	for q.n > 0 && len(batch) < cap(batch) {
@@ -119,14 +137,16 @@ func (q *sendQueue) pop(batch []*websocket.PreparedMessage) ([]*websocket.Prepar
 }
 
 // seal closes the queue with req unless it is already closing, and returns
-// whether it did and how many queued messages it discarded.
-func (q *sendQueue) seal(req *closeRequest) (sealed bool, discarded int) {
+// whether it did, how many queued messages it discarded, and whether the
+// caller must start a writer to send the close.
+func (q *sendQueue) seal(req *closeRequest) (sealed bool, discarded int, start bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closing != nil {
-		return false, 0
+		return false, 0, false
 	}
-	return true, q.sealLocked(req)
+	discarded = q.sealLocked(req)
+	return true, discarded, q.claimWriterLocked()
 }
 
 func (q *sendQueue) sealLocked(req *closeRequest) (discarded int) {
@@ -134,19 +154,20 @@ func (q *sendQueue) sealLocked(req *closeRequest) (discarded int) {
 	if req.discard {
 		discarded = q.dropAllLocked()
 	}
-	q.signal()
 	return discarded
 }
 
-// abandon is for a writer that will send nothing more: it closes the queue
-// if it is not closing yet, and drops and counts whatever is still queued.
-func (q *sendQueue) abandon() int {
+// abandon is for a client that will send nothing more: it closes the
+// queue if it is not closing yet, and drops and counts whatever is still
+// queued. start is set when no writer runs: the caller starts one, which
+// finds the queue closing and ends the client's writing for good.
+func (q *sendQueue) abandon() (dropped int, start bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closing == nil {
 		q.closing = &closeRequest{discard: true}
 	}
-	return q.dropAllLocked()
+	return q.dropAllLocked(), q.claimWriterLocked()
 }
 
 func (q *sendQueue) dropAllLocked() int {
@@ -163,12 +184,4 @@ func (q *sendQueue) len() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.n
-}
-
-// signal wakes the writer; a signal already pending is enough.
-func (q *sendQueue) signal() {
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
 }

@@ -42,7 +42,7 @@ func TestSendQueuePolicies(t *testing.T) {
 		t.Run(tc.policy.String(), func(t *testing.T) {
 			q := newSendQueue(3)
 			for i, pm := range msgs {
-				res, discarded := q.push(pm, tc.policy)
+				res, discarded, _ := q.push(pm, tc.policy)
 				if res != tc.results[i] {
 					t.Fatalf("push %d: %v, want %v", i, res, tc.results[i])
 				}
@@ -80,10 +80,10 @@ func TestSendQueueSealKeepsQueued(t *testing.T) {
 	q.push(pm, DropNewest)
 	q.push(pm, DropNewest)
 	req := &closeRequest{code: 4000}
-	if sealed, n := q.seal(req); !sealed || n != 0 {
+	if sealed, n, _ := q.seal(req); !sealed || n != 0 {
 		t.Fatalf("seal: %v, %d", sealed, n)
 	}
-	if sealed, _ := q.seal(&closeRequest{code: 4001}); sealed {
+	if sealed, _, _ := q.seal(&closeRequest{code: 4001}); sealed {
 		t.Fatal("a second seal replaced the first")
 	}
 	for i := 0; i < 2; i++ {
@@ -94,10 +94,10 @@ func TestSendQueueSealKeepsQueued(t *testing.T) {
 	if m, r := popOne(q); m != nil || r != req {
 		t.Fatalf("after the queue: %v %v, want the close request", m, r)
 	}
-	if res, _ := q.push(pm, DropNewest); res != pushRefused {
+	if res, _, _ := q.push(pm, DropNewest); res != pushRefused {
 		t.Fatalf("push after seal: %v", res)
 	}
-	if n := q.abandon(); n != 0 {
+	if n, _ := q.abandon(); n != 0 {
 		t.Fatalf("abandon found %d messages", n)
 	}
 }
@@ -142,4 +142,44 @@ func popOne(q *sendQueue) (*websocket.PreparedMessage, *closeRequest) {
 		return nil, req
 	}
 	return batch[0], req
+}
+
+// TestQueueWriterRunsOnlyWithWork checks who starts the writer: whoever
+// gives an idle queue work, once, until the writer finds it empty.
+func TestQueueWriterRunsOnlyWithWork(t *testing.T) {
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, []byte("m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := newSendQueue(8)
+	if _, _, start := q.push(pm, DropNewest); !start {
+		t.Fatal("the first push did not ask for a writer")
+	}
+	if _, _, start := q.push(pm, DropNewest); start {
+		t.Fatal("a push asked for a second writer")
+	}
+	if m, r := popOne(q); m != pm || r != nil {
+		t.Fatal("the writer did not get the first message")
+	}
+	if m, r := popOne(q); m != pm || r != nil {
+		t.Fatal("the writer did not get the second message")
+	}
+	if m, r := popOne(q); m != nil || r != nil {
+		t.Fatal("an empty queue gave the writer work")
+	}
+	// The writer has left: the next push starts one again.
+	if _, _, start := q.push(pm, DropNewest); !start {
+		t.Fatal("a push to an idle queue did not ask for a writer")
+	}
+	popOne(q)
+	popOne(q)
+	if _, _, start := q.seal(&closeRequest{code: 1000}); !start {
+		t.Fatal("sealing an idle queue did not ask for a writer to send the close")
+	}
+	if _, start := q.abandon(); start {
+		t.Fatal("abandon asked for a second writer")
+	}
+	if m, r := popOne(q); m != nil || r == nil {
+		t.Fatal("the writer did not get the close request")
+	}
 }

@@ -8,9 +8,12 @@ import (
 
 // writeLoop is the client's writer: the only goroutine that writes data
 // messages to the connection, so one slow connection holds only its own
-// writer. It returns when the client is closed or a write fails.
+// writer. It runs only while the client's queue has work: it is started by
+// whoever gives an idle queue work (sendQueue.claimWriterLocked) and
+// returns once the queue is empty, so an idle client holds no goroutine.
+// When the client is closed or a write fails it returns for good and
+// closes writerDone.
 func (c *Client) writeLoop() {
-	defer close(c.writerDone)
 	var batch [writeBatch]*websocket.PreparedMessage
 	for {
 		pms, req := c.q.pop(batch[:0])
@@ -28,15 +31,18 @@ func (c *Client) writeLoop() {
 				// Record the reason before closing the connection, or the
 				// reader would report the close as the cause.
 				c.finish(err)
-				c.countDiscarded(c.q.abandon())
+				dropped, _ := c.q.abandon() // this writer is the one running
+				c.countDiscarded(dropped)
 				_ = c.conn.Close()
+				close(c.writerDone)
 				return
 			}
 		case req != nil:
 			c.sendClose(req)
+			close(c.writerDone)
 			return
 		default:
-			<-c.q.wake
+			return // nothing queued: the next push starts a writer
 		}
 	}
 }
