@@ -14,7 +14,7 @@ var binDir string
 
 // webExamples are the examples with a page in the root module, built for
 // the tests; chat is a module of its own (see buildExamples).
-var webExamples = []string{"echo", "command", "filewatch", "compression"}
+var webExamples = []string{"echo", "command", "filewatch", "compression", "push"}
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "browsertest-bin-")
