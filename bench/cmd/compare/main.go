@@ -39,7 +39,9 @@ import (
 // reference is the server every other one is compared with.
 const reference = "hertzws-netpoll"
 
-var allImpls = []string{"hertzws-netpoll", "hertzws-standard", "gorilla-adaptor", "gorilla-nethttp", "gws", "coder"}
+// allImpls are the servers of a comparison, in the order of its table's
+// rows; hertzws-events is this library's event-driven mode on netpoll.
+var allImpls = []string{"hertzws-netpoll", "hertzws-standard", "hertzws-events", "gorilla-adaptor", "gorilla-nethttp", "gws", "coder"}
 
 // metric describes one column of a workload's table.
 type metric struct {
