@@ -26,9 +26,9 @@ import (
 // more (EAGAIN) before it stops. An edge that arrives while the connection
 // is busy is remembered by the connection (see the root package's
 // events.go), so none is lost and no re-arming system call is needed per
-// message. The same descriptor stays registered with Go's runtime poller
-// through the connection's net.Conn: a connection that waits in the middle
-// of a message, and every blocked write, wait there, with deadlines.
+// message. A connection that waits in the middle of a message, and a
+// blocked write, wait for the next edge from this poller too (see
+// polled_linux.go), with deadlines.
 
 // epollET is EPOLLET as the unsigned bit EpollEvent.Events holds.
 const epollET = 1 << 31
@@ -51,6 +51,8 @@ type Watcher interface{ Wake(Events) }
 // Poller is an epoll instance with one goroutine that waits on it.
 type Poller struct {
 	epfd int
+	file *os.File        // the epoll descriptor as a file, kept open for ever
+	raw  syscall.RawConn // waits for it in the runtime poller; nil if it cannot
 
 	mu       sync.RWMutex
 	watchers []Watcher // indexed by descriptor
@@ -78,7 +80,17 @@ func newPoller() (*Poller, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
 	}
-	return &Poller{epfd: fd}, nil
+	p := &Poller{epfd: fd}
+	// A non-blocking descriptor given to os.NewFile joins the runtime
+	// poller; see loop. The file is kept so that its finalizer does not
+	// close the descriptor.
+	if syscall.SetNonblock(fd, true) == nil {
+		p.file = os.NewFile(uintptr(fd), "epoll")
+		if raw, err := p.file.SyscallConn(); err == nil {
+			p.raw = raw
+		}
+	}
+	return p, nil
 }
 
 // Watch registers fd: from now on w.Wake runs whenever bytes arrive on it
@@ -118,8 +130,24 @@ func (p *Poller) Forget(fd int, w Watcher) {
 }
 
 // loop waits for events for ever; the poller lives as long as the process.
+//
+// The epoll descriptor is itself registered with Go's runtime poller (an
+// epoll instance is readable while it has events ready), so the poller's
+// goroutine parks in the scheduler like any goroutine blocked in a read
+// rather than in epoll_wait. A goroutine blocked in a system call keeps
+// its P until the runtime's monitor takes it back (20 µs at best, more
+// after the process has been idle), so with GOMAXPROCS=1 the goroutines
+// Wake starts would wait that long to run; parked in the runtime poller,
+// the poller gives its P up at once and is woken by the scheduler's own
+// polling. If the runtime cannot poll the descriptor, loop blocks in
+// epoll_wait instead.
 func (p *Poller) loop() {
 	var events [256]syscall.EpollEvent
+	if p.raw != nil {
+		// drain never reports done, so Read returns only if the runtime
+		// poller cannot wait on the descriptor.
+		_ = p.raw.Read(func(uintptr) bool { return p.drain(events[:]) })
+	}
 	for {
 		n, err := syscall.EpollWait(p.epfd, events[:], -1)
 		if err != nil {
@@ -127,17 +155,43 @@ func (p *Poller) loop() {
 			// descriptor and buffer.
 			continue
 		}
-		p.mu.RLock()
-		for i := 0; i < n; i++ {
-			fd := int(events[i].Fd)
-			if fd < len(p.watchers) {
-				if w := p.watchers[fd]; w != nil {
-					w.Wake(eventsOf(events[i].Events))
-				}
+		p.dispatch(events[:n])
+	}
+}
+
+// drain takes every ready event without blocking and wakes its watchers,
+// then reports false: wait for the epoll descriptor to become readable
+// again. It stops only when the kernel returned fewer events than fit,
+// which leaves the ready list empty, so that the next event is a new edge
+// for the runtime poller (which registers descriptors edge-triggered).
+func (p *Poller) drain(events []syscall.EpollEvent) bool {
+	for {
+		n, err := syscall.EpollWait(p.epfd, events, 0)
+		if err != nil {
+			continue // EINTR
+		}
+		p.dispatch(events[:n])
+		if n < len(events) {
+			return false
+		}
+	}
+}
+
+// dispatch wakes the watchers of events.
+func (p *Poller) dispatch(events []syscall.EpollEvent) {
+	if len(events) == 0 {
+		return
+	}
+	p.mu.RLock()
+	for i := range events {
+		fd := int(events[i].Fd)
+		if fd < len(p.watchers) {
+			if w := p.watchers[fd]; w != nil {
+				w.Wake(eventsOf(events[i].Events))
 			}
 		}
-		p.mu.RUnlock()
 	}
+	p.mu.RUnlock()
 }
 
 // eventsOf translates epoll's event bits.
