@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"sort"
 	"time"
+
+	"github.com/hertzws/websocket/bench/internal/netwait"
 )
 
 // serverProc is one server process of a run and its client process.
@@ -77,7 +78,7 @@ func run(o options) (*result, error) {
 		servers[i] = s
 	}
 	for _, s := range servers {
-		if err := waitListening(s.addr, 30*time.Second); err != nil {
+		if err := netwait.Listening(s.addr, 30*time.Second); err != nil {
 			return nil, err
 		}
 	}
@@ -209,21 +210,6 @@ func (s *serverProc) report(deadline time.Time) (clientReport, error) {
 		return r, fmt.Errorf("client of %s: %s", s.addr, r.Error)
 	}
 	return r, nil
-}
-
-// waitListening dials addr until it accepts.
-func waitListening(addr string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			return c.Close()
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s is not listening after %v: %v", addr, timeout, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // serverStats reads the server's /debug/stats.

@@ -20,7 +20,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	_ "net/http/pprof" // only served with -pprof
 	"os"
@@ -31,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hertzws/websocket/bench/internal/netwait"
 	"github.com/hertzws/websocket/bench/internal/result"
 )
 
@@ -143,7 +143,7 @@ func main() {
 	if err := im.start(*addr, errc); err != nil {
 		fatalf("%s: %v", implName, err)
 	}
-	if err := waitListening(*addr, 15*time.Second); err != nil {
+	if err := netwait.Listening(*addr, 15*time.Second); err != nil {
 		fatalf("%s: %v", implName, err)
 	}
 	fmt.Println("ready")
@@ -178,22 +178,6 @@ func implNames() []string {
 func fatalf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "server: "+format+"\n", args...)
 	os.Exit(1)
-}
-
-// waitListening dials addr until it accepts (every implementation starts
-// its listener in the background), bounded by timeout.
-func waitListening(addr string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			return c.Close()
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not listening on %s after %v: %v", addr, timeout, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // stats is served on /debug/stats by every implementation.
