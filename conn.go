@@ -113,7 +113,7 @@ type Conn struct {
 	messageOut        int64
 	allowedRsv        byte // RSV bits a negotiated extension defines
 	rawPayload        rawPayload
-	probe             [1]byte // readAll's one-byte look past the read limit
+	probe             [1]byte // readInto's one-byte look past the read limit
 	utf8              frame.UTF8Validator
 	readers           [2]messageReader
 	readSeq           uint32

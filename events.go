@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/cloudwego/hertz/pkg/common/hlog"
+
+	"github.com/hertzws/websocket/internal/transport"
 )
 
 // EventHandler receives the events of a WebSocket served by
@@ -27,6 +29,8 @@ import (
 // OnPong(c *Conn, appData string), which run for each ping (after the
 // library has queued its pong) and each pong. Conn.SetPingHandler and
 // SetPongHandler called from OnOpen work as in the blocking mode, instead.
+// A handler that implements MessageBorrower receives messages in buffers
+// the library lends, with no allocation per message.
 type EventHandler interface {
 	// OnOpen runs once the handshake is complete, before any other
 	// callback. The RequestContext given to UpgradeEvents is this
@@ -48,13 +52,33 @@ type (
 	pongObserver interface{ OnPong(c *Conn, appData string) }
 )
 
+// MessageBorrower is implemented by an EventHandler that reads each
+// message from a buffer the library lends it, instead of one it owns: the
+// library then calls OnBorrowedMessage in place of OnMessage, with the same
+// guarantees of order and of one callback at a time.
+//
+// data is valid only until OnBorrowedMessage returns; the library reuses
+// its memory for another message, of this connection or another one. Use
+// it, write it (WriteMessage copies or sends what it is given before it
+// returns) or copy what must outlive the call. In exchange, a message of
+// up to 32 KiB costs no allocation: a shared buffer is taken from a pool
+// for the message and given back after the call, so an idle connection
+// still holds none. A larger message gets a buffer of its own, as with
+// OnMessage.
+type MessageBorrower interface {
+	OnBorrowedMessage(c *Conn, messageType int, data []byte)
+}
+
 // EventFuncs is an EventHandler made of functions; any of them may be nil.
+// When BorrowedMessage is set, it receives the messages (see
+// MessageBorrower) and Message is not called.
 type EventFuncs struct {
-	Open    func(c *Conn)
-	Message func(c *Conn, messageType int, data []byte)
-	Close   func(c *Conn, err error)
-	Ping    func(c *Conn, appData string)
-	Pong    func(c *Conn, appData string)
+	Open            func(c *Conn)
+	Message         func(c *Conn, messageType int, data []byte)
+	BorrowedMessage func(c *Conn, messageType int, data []byte)
+	Close           func(c *Conn, err error)
+	Ping            func(c *Conn, appData string)
+	Pong            func(c *Conn, appData string)
 }
 
 // OnOpen calls f.Open.
@@ -68,6 +92,13 @@ func (f EventFuncs) OnOpen(c *Conn) {
 func (f EventFuncs) OnMessage(c *Conn, messageType int, data []byte) {
 	if f.Message != nil {
 		f.Message(c, messageType, data)
+	}
+}
+
+// OnBorrowedMessage calls f.BorrowedMessage.
+func (f EventFuncs) OnBorrowedMessage(c *Conn, messageType int, data []byte) {
+	if f.BorrowedMessage != nil {
+		f.BorrowedMessage(c, messageType, data)
 	}
 }
 
@@ -126,8 +157,21 @@ func (s *callbackSlots) get(n int) chan struct{} {
 // recover. A callback that panics is logged, its peer gets close code 1011
 // and the connection is closed; the runner then reports false.
 type eventRunner struct {
-	h     EventHandler
-	slots chan struct{}
+	h EventHandler
+	// borrower is h when it borrows its messages' buffers.
+	borrower MessageBorrower
+	slots    chan struct{}
+}
+
+// newEventRunner returns the runner of h's callbacks.
+func newEventRunner(h EventHandler, slots chan struct{}) eventRunner {
+	r := eventRunner{h: h, slots: slots}
+	if b, ok := h.(MessageBorrower); ok {
+		if f, isFuncs := h.(EventFuncs); !isFuncs || f.BorrowedMessage != nil {
+			r.borrower = b
+		}
+	}
+	return r
 }
 
 func (r eventRunner) open(c *Conn) {
@@ -160,10 +204,44 @@ func (r eventRunner) open(c *Conn) {
 	r.h.OnOpen(c)
 }
 
-func (r eventRunner) message(c *Conn, messageType int, data []byte) {
+// eventMessage is a message read for the handler. lent is the pool
+// buffer a borrowed message sits in, to give back once it is delivered.
+type eventMessage struct {
+	messageType int
+	data        []byte
+	lent        *transport.Buffer
+}
+
+// read reads the next message for the handler: into a lent buffer when the
+// handler borrows, else into one the handler will own. The error is the
+// read's: errNoMessage when an event-driven connection has nothing more
+// for now, or what ended the connection.
+func (r eventRunner) read(c *Conn) (eventMessage, error) {
+	if r.borrower == nil {
+		mt, p, err := c.ReadMessage()
+		return eventMessage{messageType: mt, data: p}, err
+	}
+	lent := allowancePool.Get()
+	mt, p, err := c.readMessageInto(lent.B[:0])
+	if err != nil {
+		allowancePool.Put(lent)
+		return eventMessage{}, err
+	}
+	return eventMessage{messageType: mt, data: p, lent: lent}, nil
+}
+
+// message hands m to the handler.
+func (r eventRunner) message(c *Conn, m eventMessage) {
+	if m.lent != nil {
+		defer allowancePool.Put(m.lent)
+	}
 	r.slots <- struct{}{}
 	defer r.done(c)
-	r.h.OnMessage(c, messageType, data)
+	if r.borrower != nil {
+		r.borrower.OnBorrowedMessage(c, m.messageType, m.data)
+		return
+	}
+	r.h.OnMessage(c, m.messageType, m.data)
 }
 
 func (r eventRunner) close(c *Conn, err error) {
@@ -191,11 +269,11 @@ func (r eventRunner) readMessages(c *Conn, opened func()) {
 	opened()
 	if !c.callbackPanicked.Load() {
 		for {
-			mt, p, err := c.ReadMessage()
+			m, err := r.read(c)
 			if err != nil {
 				break
 			}
-			r.message(c, mt, p)
+			r.message(c, m)
 			if c.callbackPanicked.Load() {
 				break
 			}

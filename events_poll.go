@@ -91,13 +91,13 @@ func (e *eventConn) deliver() bool {
 	c := e.c
 	for {
 		e.reading.Store(true)
-		mt, p, err := c.ReadMessage()
+		m, err := e.runner.read(c)
 		e.reading.Store(false)
 		if err == errNoMessage {
 			return true
 		}
 		if err == nil {
-			e.runner.message(c, mt, p)
+			e.runner.message(c, m)
 			if !c.callbackPanicked.Load() {
 				continue
 			}

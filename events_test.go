@@ -572,3 +572,129 @@ func TestEventsDescriptorsAreClosed(t *testing.T) {
 	}
 	wstest.WaitFor(t, 5*time.Second, "the descriptors to be closed", func() bool { return countFDs() <= base })
 }
+
+// borrowEcho echoes from OnBorrowedMessage and records the capacity of
+// each buffer it was lent.
+type borrowEcho struct {
+	*eventEcho
+	mu   sync.Mutex
+	caps []int
+}
+
+func (b *borrowEcho) OnMessage(*websocket.Conn, int, []byte) {
+	panic("OnMessage ran for a handler that borrows")
+}
+
+func (b *borrowEcho) OnBorrowedMessage(c *websocket.Conn, mt int, data []byte) {
+	b.mu.Lock()
+	b.caps = append(b.caps, cap(data))
+	b.mu.Unlock()
+	_ = c.WriteMessage(mt, data)
+}
+
+// lastCap is the capacity of the last buffer lent.
+func (b *borrowEcho) lastCap() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.caps[len(b.caps)-1]
+}
+
+// TestEventsBorrowedMessages checks a MessageBorrower: messages of every
+// size, fragmented, compressed and pipelined arrive whole and in order,
+// those that fit are lent a shared buffer, and the read limit holds inside
+// a lent buffer larger than it.
+func TestEventsBorrowedMessages(t *testing.T) {
+	const lent = 32 << 10
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		h := &borrowEcho{eventEcho: newEventEcho()}
+		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, &websocket.HertzUpgrader{EnableCompression: true}, h)
+		c, _ := wstest.Dial(t, &websocket.Dialer{EnableCompression: true}, url, nil)
+		cases := []struct {
+			name     string
+			mt       int
+			data     []byte
+			compress bool
+			wantCap  int // of the buffer lent, 0 for not lent
+		}{
+			{"empty", websocket.BinaryMessage, nil, false, lent},
+			{"small text", websocket.TextMessage, []byte("hello"), false, lent},
+			{"one below the lent size", websocket.BinaryMessage, wstest.RandomBytes(lent-1, 1), false, lent},
+			{"the lent size", websocket.BinaryMessage, wstest.RandomBytes(lent, 2), false, lent},
+			{"one past the lent size", websocket.BinaryMessage, wstest.RandomBytes(lent+1, 3), false, 0},
+			{"1 MiB text", websocket.TextMessage, wstest.RandomText(1<<20, 4), false, 0},
+			{"compressed JSON", websocket.TextMessage, wstest.JSONText(20_000, 5), true, lent},
+			{"compressed past the lent size", websocket.BinaryMessage, wstest.CompressibleBinary(200_000, 6), true, 0},
+		}
+		for _, tc := range cases {
+			c.EnableWriteCompression(tc.compress)
+			wstest.CheckEcho(t, c, tc.mt, tc.data)
+			got := h.lastCap()
+			if tc.wantCap != 0 && got != tc.wantCap || tc.wantCap == 0 && got == lent {
+				t.Errorf("%s: lent a buffer of capacity %d, want %d (0: a buffer of its own)", tc.name, got, tc.wantCap)
+			}
+		}
+		c.EnableWriteCompression(false)
+		// Pipelined messages share lent buffers and must not see each
+		// other's bytes.
+		const n = 300
+		for i := 0; i < n; i++ {
+			if err := c.WriteMessage(websocket.TextMessage, bytes.Repeat([]byte(fmt.Sprint(i%10)), 100+i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < n; i++ {
+			_, p, err := c.ReadMessage()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := bytes.Repeat([]byte(fmt.Sprint(i%10)), 100+i); !bytes.Equal(p, want) {
+				t.Fatalf("message %d came back as %q...", i, p[:10])
+			}
+		}
+	})
+	// A message of 1,200 bytes fits the lent buffer, and still breaks a
+	// limit of 1,000: the read limit, or a receive budget that small.
+	limits := []struct {
+		name string
+		u    websocket.HertzUpgrader
+	}{
+		{"read limit", websocket.HertzUpgrader{ReadLimit: 1000}},
+		{"receive budget", websocket.HertzUpgrader{ReceiveBudget: 1000}},
+	}
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		for _, lc := range limits {
+			t.Run(lc.name, func(t *testing.T) {
+				h := &borrowEcho{eventEcho: newEventEcho()}
+				u := lc.u
+				url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, &u, h)
+				rc := wstest.DialHandshake(t, wstest.Addr(url), "/ws")
+				rc.Write(wstest.Masked(false, frame.OpBinary, make([]byte, 600)))
+				rc.Write(wstest.Masked(true, frame.OpContinuation, make([]byte, 600)))
+				rc.ExpectCloseCode(websocket.CloseMessageTooBig)
+				if err := h.waitClose(t); !errors.Is(err, websocket.ErrReadLimit) {
+					t.Fatalf("OnClose got %v, want ErrReadLimit", err)
+				}
+			})
+		}
+	})
+}
+
+// TestEventFuncsBorrowedMessage checks that EventFuncs.BorrowedMessage,
+// when set, receives the messages in place of Message.
+func TestEventFuncsBorrowedMessage(t *testing.T) {
+	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
+		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, nil, websocket.EventFuncs{
+			Message: func(c *websocket.Conn, mt int, _ []byte) { _ = c.WriteMessage(mt, []byte("Message")) },
+			BorrowedMessage: func(c *websocket.Conn, mt int, data []byte) {
+				_ = c.WriteMessage(mt, append([]byte("BorrowedMessage "), data...))
+			},
+		})
+		c, _ := wstest.Dial(t, nil, url, nil)
+		if err := c.WriteMessage(websocket.TextMessage, []byte("hi")); err != nil {
+			t.Fatal(err)
+		}
+		if _, p, err := c.ReadMessage(); err != nil || string(p) != "BorrowedMessage hi" {
+			t.Fatalf("got %q, %v", p, err)
+		}
+	})
+}

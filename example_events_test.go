@@ -76,3 +76,49 @@ func ExampleHertzUpgrader_UpgradeEvents() {
 	// echo: hi
 	// closed with code 1000
 }
+
+// Receive messages in a buffer the library lends: no allocation per
+// message, for handlers that use each message within the call, as an echo,
+// a parser or a forwarder does.
+func ExampleEventFuncs_borrowedMessage() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := server.New(server.WithListener(ln), server.WithExitWaitTime(time.Second))
+	h.NoHijackConnPool = true
+
+	echo := websocket.EventFuncs{
+		BorrowedMessage: func(c *websocket.Conn, messageType int, data []byte) {
+			// data is valid until this function returns: WriteMessage
+			// is done with it by then; keep a copy of anything needed
+			// later.
+			_ = c.WriteMessage(messageType, data)
+		},
+	}
+	var upgrader websocket.HertzUpgrader
+	h.GET("/echo", func(_ context.Context, ctx *app.RequestContext) {
+		_ = upgrader.UpgradeEvents(ctx, echo)
+	})
+	go func() { _ = h.Run() }()
+
+	client, _, err := websocket.DefaultDialer.Dial("ws://"+ln.Addr().String()+"/echo", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for _, text := range []string{"first", "second"} {
+		_ = client.WriteMessage(websocket.TextMessage, []byte(text))
+		_, msg, _ := client.ReadMessage()
+		fmt.Printf("%s\n", msg)
+	}
+	client.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_ = h.Shutdown(ctx)
+
+	// Output:
+	// first
+	// second
+}

@@ -227,7 +227,7 @@ func (u *HertzUpgrader) UpgradeEvents(ctx *app.RequestContext, handler EventHand
 	if handler == nil {
 		return u.fail(ctx, consts.StatusInternalServerError, "UpgradeEvents needs an EventHandler")
 	}
-	return u.upgrade(ctx, session{events: eventRunner{h: handler, slots: u.slots.get(u.EventWorkers)}})
+	return u.upgrade(ctx, session{events: newEventRunner(handler, u.slots.get(u.EventWorkers))})
 }
 
 // session is what runs on an upgraded connection: a blocking handler, or

@@ -45,7 +45,7 @@ func (c *Conn) ReadJSON(v interface{}) error {
 	if err != nil {
 		return err
 	}
-	p, err := r.(*messageReader).readAll()
+	p, err := r.(*messageReader).readInto(nil)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,7 @@ package websocket
 
 import "github.com/hertzws/websocket/internal/transport"
 
-// messageBuffer is the buffer readAll fills.
+// messageBuffer is the buffer readInto fills.
 type messageBuffer struct {
 	p []byte
 	// pooled is p's array while it is the first staged buffer of a large
@@ -43,11 +43,8 @@ func (c *Conn) growMessage(mb *messageBuffer) (bool, error) {
 	// the last and the bytes are not compressed.
 	known := !c.fragmented && !c.messageCompressed
 	buffered := int64(c.t.Len())
-	limit := c.readLimit.Load()
 	c.readMu.Unlock()
-	if b := c.budget; b != nil && (limit <= 0 || b.limit < limit) {
-		limit = b.limit
-	}
+	limit := c.messageLimit()
 	if limit > 0 && have >= limit {
 		return false, nil
 	}
@@ -71,6 +68,16 @@ func (c *Conn) growMessage(mb *messageBuffer) (bool, error) {
 	}
 	mb.p = grown
 	return true, nil
+}
+
+// messageLimit is the most a message's buffer may hold: the read limit, or
+// the receive budget when that is smaller; 0 for no limit.
+func (c *Conn) messageLimit() int64 {
+	limit := c.readLimit.Load()
+	if b := c.budget; b != nil && (limit <= 0 || b.limit < limit) {
+		limit = b.limit
+	}
+	return limit
 }
 
 // reserveMessageMemory takes from the receive budget what a message whose
@@ -101,7 +108,7 @@ func (c *Conn) reserveMessageMemory(mb *messageBuffer, reserve int64) error {
 	return nil
 }
 
-// messageGrowth is how readAll's buffer grows: to size bytes, having
+// messageGrowth is how readInto's buffer grows: to size bytes, having
 // reserved room for reserve bytes. staged marks a buffer smaller than the
 // announced message, which a larger one will replace.
 type messageGrowth struct {

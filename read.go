@@ -153,12 +153,30 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 	if err != nil {
 		return messageType, nil, err
 	}
-	mr := r.(*messageReader)
-	p, err = mr.readAll()
+	p, err = r.(*messageReader).readInto(nil)
 	return messageType, p, err
 }
 
-// readAll reads the rest of the message into a buffer the caller owns.
+// readMessageInto is ReadMessage reading into buf's spare capacity, as far
+// as it holds the message and the read limit allows; a message that does
+// not fit continues in a buffer of its own, and p is then not buf.
+func (c *Conn) readMessageInto(buf []byte) (messageType int, p []byte, err error) {
+	messageType, r, err := c.NextReader()
+	if err != nil {
+		return messageType, nil, err
+	}
+	if limit := c.messageLimit(); limit > 0 && int64(cap(buf)) > limit {
+		// The buffer must be full at the limit for readInto to probe
+		// past it.
+		buf = buf[:0:limit]
+	}
+	p, err = r.(*messageReader).readInto(buf[:0])
+	return messageType, p, err
+}
+
+// readInto reads the rest of the message into buf's spare capacity, then
+// into buffers of its own, which the caller owns; buf (nil for
+// ReadMessage) must not hold more than the read limit.
 //
 // The buffer follows the bytes that have arrived, never the size a frame
 // header announces: a peer that announces a large message and sends a few
@@ -173,9 +191,9 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 // delivered. The buffer never grows past the read limit: a full buffer at
 // the limit is probed with one byte, which ends the message or breaks the
 // limit.
-func (r *messageReader) readAll() ([]byte, error) {
+func (r *messageReader) readInto(buf []byte) ([]byte, error) {
 	c := r.c
-	var mb messageBuffer
+	mb := messageBuffer{p: buf}
 	defer c.releaseMessageBuffer(&mb)
 	for {
 		buf := mb.p[len(mb.p):cap(mb.p)]

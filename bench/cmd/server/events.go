@@ -12,17 +12,20 @@ import (
 // startHertzEvents serves this library's event-driven mode
 // (HertzUpgrader.UpgradeEvents): on netpoll an idle connection holds no
 // goroutine; on the standard transport the mode falls back to a goroutine
-// per connection. /echo writes every message back from OnMessage, which is
-// the message loop of this mode (the library reads; there is no stream
-// loop, and -echo does not apply). /broadcast fans out as hertzws does:
+// per connection. /echo writes every message back from
+// OnBorrowedMessage, the fastest loop of this mode (the library reads into
+// a lent buffer; there is no stream loop), or, under -echo message, from
+// OnMessage, with a buffer per message as ReadMessage has. /broadcast fans out as hertzws does:
 // through the library's hub package under -broadcast hub (the default), or
 // through the harness's shared hub under -broadcast loop.
 func startHertzEvents(addr, transport string, errc chan<- error) error {
 	upgrader := websocket.HertzUpgrader{ReadLimit: readLimit}
 	h := newHertz(addr, transport)
 
-	echo := websocket.EventFuncs{
-		Message: func(c *websocket.Conn, mt int, msg []byte) { _ = c.WriteMessage(mt, msg) },
+	write := func(c *websocket.Conn, mt int, msg []byte) { _ = c.WriteMessage(mt, msg) }
+	echo := websocket.EventFuncs{BorrowedMessage: write}
+	if echoFlag == "message" {
+		echo = websocket.EventFuncs{Message: write}
 	}
 	h.GET("/echo", func(_ context.Context, ctx *app.RequestContext) {
 		_ = upgrader.UpgradeEvents(ctx, echo)
