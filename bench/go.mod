@@ -8,6 +8,7 @@ require (
 	github.com/gorilla/websocket v1.5.3
 	github.com/hertzws/websocket v0.0.0-00010101000000-000000000000
 	github.com/lxzan/gws v1.8.9
+	golang.org/x/sys v0.24.0
 )
 
 require (
@@ -27,7 +28,6 @@ require (
 	github.com/twitchyliquid64/golang-asm v0.15.1 // indirect
 	golang.org/x/arch v0.0.0-20210923205945-b76863e36670 // indirect
 	golang.org/x/net v0.28.0 // indirect
-	golang.org/x/sys v0.24.0 // indirect
 	google.golang.org/protobuf v1.34.1 // indirect
 )
 

@@ -104,7 +104,7 @@ func runClient(addr string, sources []string, n, active, dialers, size int) {
 // handshake connects to addr from the source address src and completes a
 // WebSocket handshake written by hand.
 func handshake(addr, src string) (net.Conn, error) {
-	d := net.Dialer{Timeout: 30 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}}
+	d := net.Dialer{Timeout: 30 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Control: portAtConnect}
 	c, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -116,21 +116,23 @@ func handshake(addr, src string) (net.Conn, error) {
 		c.Close()
 		return nil, err
 	}
-	// Read the response byte by byte up to its blank line, so that no
-	// byte after it is taken from the socket (the server sends none before
-	// a message, but a buffered reader would hold memory for nothing).
-	var resp []byte
-	var b [1]byte
+	// Read the response up to its blank line. The server sends nothing
+	// after it until the client has sent a message, so a read cannot take
+	// bytes of a frame; a response that does not end with its blank line
+	// is refused rather than parsed further.
+	var buf [512]byte
+	resp := buf[:0]
 	for !bytes.HasSuffix(resp, []byte("\r\n\r\n")) {
-		if len(resp) > 4096 {
+		if len(resp) == cap(resp) {
 			c.Close()
-			return nil, errors.New("handshake response too long")
+			return nil, errors.New("handshake response too long, or followed by data")
 		}
-		if _, err := c.Read(b[:]); err != nil {
+		n, err := c.Read(resp[len(resp):cap(resp)])
+		if err != nil {
 			c.Close()
 			return nil, fmt.Errorf("reading the handshake response: %w", err)
 		}
-		resp = append(resp, b[0])
+		resp = resp[:len(resp)+n]
 	}
 	if !bytes.HasPrefix(resp, []byte("HTTP/1.1 101")) {
 		c.Close()
