@@ -846,8 +846,14 @@ type row struct {
 	verdict, notes    string
 }
 
-// TestAbuse runs every attack on both transports, each against a server
-// of its own, with the well-behaved client running throughout, and prints
+// targets are the servers every attack runs against: blocking handlers
+// on both transports, and the event-driven mode on netpoll, the one where
+// it differs (no goroutine per connection; on the standard transport it
+// runs a goroutine per connection, as the blocking mode does).
+var targets = []string{"netpoll", "standard", "netpoll" + eventsSuffix}
+
+// TestAbuse runs every attack on every target, each against a server of
+// its own, with the well-behaved client running throughout, and prints
 // the table of what it measured.
 func TestAbuse(t *testing.T) {
 	var (
@@ -856,7 +862,7 @@ func TestAbuse(t *testing.T) {
 	)
 	for _, a := range attacks {
 		a := a
-		for _, transport := range []string{"netpoll", "standard"} {
+		for _, transport := range targets {
 			transport := transport
 			t.Run(a.name+"/"+transport, func(t *testing.T) {
 				n := a.short

@@ -73,15 +73,24 @@ type server struct {
 	t         *testing.T
 	cmd       *exec.Cmd
 	addr      string
-	transport string
+	transport string // Hertz's transport: netpoll or standard
 }
 
-// startServer runs the server on transport and waits until it listens. It
+// eventsSuffix marks a target served in the event-driven mode.
+const eventsSuffix = "+events"
+
+// startServer runs the server on target, a Hertz transport with
+// eventsSuffix for the event-driven mode, and waits until it listens. It
 // is killed when the test ends.
-func startServer(t *testing.T, transport string, cfg serverConfig) *server {
+func startServer(t *testing.T, target string, cfg serverConfig) *server {
 	t.Helper()
 	bin := buildServer(t)
-	cmd := exec.Command(bin, append([]string{"-transport", transport}, cfg.args...)...)
+	transport, events := strings.CutSuffix(target, eventsSuffix)
+	args := []string{"-transport", transport}
+	if events {
+		args = append(args, "-events")
+	}
+	cmd := exec.Command(bin, append(args, cfg.args...)...)
 	cmd.Env = append(os.Environ(), cfg.env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -1,7 +1,9 @@
 // Command abuse-server is the echo server the abuse suite attacks: a Hertz
 // server on 127.0.0.1 with one WebSocket route written the way users write
 // it (ReadMessage, then WriteMessage), configured from flags, that samples
-// its own heap and goroutines and reports their peaks on /stats.
+// its own heap and goroutines and reports their peaks on /stats. With
+// -events the same route is served by HertzUpgrader.UpgradeEvents, the
+// message handed back from OnMessage.
 //
 // It runs as a process of its own so that its memory is its own, and is
 // built without the race detector so that the memory figures mean what
@@ -125,6 +127,7 @@ func main() {
 	writeTimeout := flag.Duration("write-timeout", 0, "HertzUpgrader.WriteTimeout")
 	keepAlive := flag.Duration("keepalive", 0, "HertzUpgrader.KeepAlive")
 	compress := flag.Bool("compress", false, "HertzUpgrader.EnableCompression")
+	events := flag.Bool("events", false, "serve with UpgradeEvents (callbacks) instead of Upgrade (a handler goroutine per connection)")
 	flag.Parse()
 	hlog.SetOutput(io.Discard)
 
@@ -153,28 +156,60 @@ func main() {
 		KeepAlive:         *keepAlive,
 		EnableCompression: *compress,
 	}
-	h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
-		_ = u.Upgrade(ctx, func(c *websocket.Conn) {
-			sm.addHandler(1)
-			defer sm.addHandler(-1)
-			for {
-				mt, p, err := c.ReadMessage()
-				if err != nil {
-					debugf("read %v: %v", c.RemoteAddr(), err)
-					return
+	// answer is the server's reply to a message: the message itself, or
+	// in ack mode its length and CRC-32.
+	answer := func(mt int, p []byte) (int, []byte) {
+		if *mode == "ack" {
+			return websocket.TextMessage, []byte(fmt.Sprintf("%d/%08x", len(p), crc32.ChecksumIEEE(p)))
+		}
+		return mt, p
+	}
+	// write sends the answer; a failure ends the connection.
+	write := func(c *websocket.Conn, mt int, p []byte) error {
+		start := time.Now()
+		err := c.WriteMessage(answer(mt, p))
+		if err != nil {
+			sm.writeFailed(time.Since(start))
+			debugf("write %v: %v", c.RemoteAddr(), err)
+		}
+		return err
+	}
+	if *events {
+		// A handler counts from OnOpen to OnClose, as a blocking
+		// handler counts while it runs.
+		handler := websocket.EventFuncs{
+			Open: func(*websocket.Conn) { sm.addHandler(1) },
+			Message: func(c *websocket.Conn, mt int, p []byte) {
+				if write(c, mt, p) != nil {
+					_ = c.Close()
 				}
-				if *mode == "ack" {
-					mt, p = websocket.TextMessage, []byte(fmt.Sprintf("%d/%08x", len(p), crc32.ChecksumIEEE(p)))
-				}
-				start := time.Now()
-				if err := c.WriteMessage(mt, p); err != nil {
-					sm.writeFailed(time.Since(start))
-					debugf("write %v: %v", c.RemoteAddr(), err)
-					return
-				}
-			}
+			},
+			Close: func(c *websocket.Conn, err error) {
+				debugf("read %v: %v", c.RemoteAddr(), err)
+				sm.addHandler(-1)
+			},
+		}
+		h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
+			_ = u.UpgradeEvents(ctx, handler)
 		})
-	})
+	} else {
+		h.GET("/ws", func(_ context.Context, ctx *app.RequestContext) {
+			_ = u.Upgrade(ctx, func(c *websocket.Conn) {
+				sm.addHandler(1)
+				defer sm.addHandler(-1)
+				for {
+					mt, p, err := c.ReadMessage()
+					if err != nil {
+						debugf("read %v: %v", c.RemoteAddr(), err)
+						return
+					}
+					if write(c, mt, p) != nil {
+						return
+					}
+				}
+			})
+		})
+	}
 	h.GET("/stats", func(_ context.Context, ctx *app.RequestContext) {
 		b, _ := json.Marshal(sm.snapshot())
 		ctx.Data(200, "application/json", b)
