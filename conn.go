@@ -147,6 +147,9 @@ type Conn struct {
 	events atomic.Pointer[eventConn]
 	// callbackPanicked: an EventHandler callback panicked (events.go).
 	callbackPanicked atomic.Bool
+	// callbackSlot is the state of the slot of the callback running for
+	// this connection (events.go): slotFree, slotHeld or slotLent.
+	callbackSlot atomic.Int32
 }
 
 // newConn wraps a transport whose handshake is complete.

@@ -23,7 +23,8 @@ import (
 // once, whatever ended the connection (the peer's close frame, a protocol
 // error, Close, keepalive, Shutdown, a panic in a callback). Callbacks of
 // different connections run concurrently, at most
-// HertzUpgrader.EventWorkers at once.
+// HertzUpgrader.EventWorkers at once; on netpoll a callback that waits to
+// write to a peer that does not read gives its place up while it waits.
 //
 // A handler may also implement OnPing(c *Conn, appData string) and
 // OnPong(c *Conn, appData string), which run for each ping (after the
@@ -175,7 +176,7 @@ func newEventRunner(h EventHandler, slots chan struct{}) eventRunner {
 }
 
 func (r eventRunner) open(c *Conn) {
-	r.slots <- struct{}{}
+	r.acquire(c)
 	defer r.done(c)
 	ping, _ := r.h.(pingObserver)
 	pong, _ := r.h.(pongObserver)
@@ -235,7 +236,7 @@ func (r eventRunner) message(c *Conn, m eventMessage) {
 	if m.lent != nil {
 		defer allowancePool.Put(m.lent)
 	}
-	r.slots <- struct{}{}
+	r.acquire(c)
 	defer r.done(c)
 	if r.borrower != nil {
 		r.borrower.OnBorrowedMessage(c, m.messageType, m.data)
@@ -245,14 +246,50 @@ func (r eventRunner) message(c *Conn, m eventMessage) {
 }
 
 func (r eventRunner) close(c *Conn, err error) {
-	r.slots <- struct{}{}
+	r.acquire(c)
 	defer r.done(c)
 	r.h.OnClose(c, err)
 }
 
+// The slot of a connection's callback is held while the callback runs,
+// and lent (given back early) when the callback, or any writer of the
+// connection while it runs, waits for room in a slow peer's socket: the
+// slots bound the callbacks doing work, and peers that do not read cannot
+// take them all and stall every other connection. A lent slot is not taken
+// back when the wait ends, since waiting for a slot while holding the
+// connection's write lock could deadlock with callbacks that wait for
+// that lock; the callback ends without one.
+const (
+	slotFree int32 = iota
+	slotHeld
+	slotLent
+)
+
+// acquire waits for a slot for c's next callback.
+func (r eventRunner) acquire(c *Conn) {
+	r.slots <- struct{}{}
+	c.callbackSlot.Store(slotHeld)
+}
+
+// lend gives c's slot back while its callback waits on the peer.
+func (r eventRunner) lend(c *Conn) {
+	if c.callbackSlot.CompareAndSwap(slotHeld, slotLent) {
+		<-r.slots
+	}
+}
+
+// release ends c's callback: its slot is given back unless it was lent.
+func (r eventRunner) release(c *Conn) {
+	if c.callbackSlot.CompareAndSwap(slotHeld, slotFree) {
+		<-r.slots
+		return
+	}
+	c.callbackSlot.Store(slotFree)
+}
+
 // done frees the slot and turns a panic into close code 1011.
 func (r eventRunner) done(c *Conn) {
-	<-r.slots
+	r.release(c)
 	if p := recover(); p != nil {
 		hlog.SystemLogger().Errorf("websocket: panic in an event callback for %v: %v\n%s", c.remoteAddr, p, debug.Stack())
 		_ = c.WriteControl(CloseMessage, FormatCloseMessage(CloseInternalServerErr, ""), time.Now().Add(closeWriteTimeout))

@@ -30,6 +30,7 @@ func adoptEvents(fd int, local, remote net.Addr, pending, response []byte, cfg c
 	}
 	c := newConn(sock, frame.RoleServer, cfg, local, remote)
 	e := &eventConn{c: c, sock: sock, runner: runner, live: live}
+	sock.SetWriteWaits(e)
 	e.state.Store(eventRunning)
 	c.events.Store(e)
 	if !live.add(c) {

@@ -72,6 +72,10 @@ func (e *eventConn) Wake(ev transport.Events) {
 	}
 }
 
+// WriteWaits is called when a write to the connection must wait for the
+// peer to read: the callback running, if any, gives its slot back.
+func (e *eventConn) WriteWaits() { e.runner.lend(e.c) }
+
 // serve delivers what the socket holds, then leaves the connection idle.
 func (e *eventConn) serve() {
 	for {

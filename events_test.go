@@ -655,18 +655,17 @@ func TestEventsBorrowedMessages(t *testing.T) {
 	// A message of 1,200 bytes fits the lent buffer, and still breaks a
 	// limit of 1,000: the read limit, or a receive budget that small.
 	limits := []struct {
-		name string
-		u    websocket.HertzUpgrader
+		name     string
+		upgrader func() *websocket.HertzUpgrader
 	}{
-		{"read limit", websocket.HertzUpgrader{ReadLimit: 1000}},
-		{"receive budget", websocket.HertzUpgrader{ReceiveBudget: 1000}},
+		{"read limit", func() *websocket.HertzUpgrader { return &websocket.HertzUpgrader{ReadLimit: 1000} }},
+		{"receive budget", func() *websocket.HertzUpgrader { return &websocket.HertzUpgrader{ReceiveBudget: 1000} }},
 	}
 	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
 		for _, lc := range limits {
 			t.Run(lc.name, func(t *testing.T) {
 				h := &borrowEcho{eventEcho: newEventEcho()}
-				u := lc.u
-				url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, &u, h)
+				url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, lc.upgrader(), h)
 				rc := wstest.DialHandshake(t, wstest.Addr(url), "/ws")
 				rc.Write(wstest.Masked(false, frame.OpBinary, make([]byte, 600)))
 				rc.Write(wstest.Masked(true, frame.OpContinuation, make([]byte, 600)))
@@ -697,4 +696,53 @@ func TestEventFuncsBorrowedMessage(t *testing.T) {
 			t.Fatalf("got %q, %v", p, err)
 		}
 	})
+}
+
+// TestEventsSlowPeerLendsItsSlot fills the socket of a peer that never
+// reads from a callback, with a single callback slot: on netpoll the
+// blocked callback lends its slot while it waits, so another connection's
+// messages are still delivered. (On the standard transport a connection
+// has a goroutine of its own and its blocked writes keep their slot.)
+func TestEventsSlowPeerLendsItsSlot(t *testing.T) {
+	tr := wstest.Transports[0]
+	if tr.Name != "netpoll" {
+		t.Fatalf("the first transport is %s, want netpoll", tr.Name)
+	}
+	flooding := make(chan struct{}, 1)
+	floodEnded := make(chan error, 1)
+	u := &websocket.HertzUpgrader{EventWorkers: 1, WriteTimeout: wstest.Guard}
+	url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, u, websocket.EventFuncs{
+		Message: func(c *websocket.Conn, mt int, p []byte) {
+			if string(p) != "flood" {
+				_ = c.WriteMessage(mt, p)
+				return
+			}
+			flooding <- struct{}{}
+			chunk := make([]byte, 64<<10)
+			for i := 0; i < 4096; i++ { // 256 MiB at most: far past any socket buffer
+				if err := c.WriteMessage(websocket.BinaryMessage, chunk); err != nil {
+					floodEnded <- err
+					return
+				}
+			}
+			floodEnded <- errors.New("256 MiB written to a peer that reads nothing")
+		},
+	})
+	slow := wstest.DialHandshake(t, wstest.Addr(url), "/ws")
+	slow.Write(wstest.Masked(true, frame.OpText, []byte("flood")))
+	wstest.Receive(t, flooding, "the flooding callback to start")
+	wstest.WaitBlocked(t, "internal/transport.(*waiter).wait")
+
+	other, _ := wstest.Dial(t, nil, url, nil)
+	_ = other.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := other.WriteMessage(websocket.TextMessage, []byte("still served")); err != nil {
+		t.Fatal(err)
+	}
+	if _, p, err := other.ReadMessage(); err != nil || string(p) != "still served" {
+		t.Fatalf("the other connection got %q, %v while a callback waited on a slow peer", p, err)
+	}
+	_ = slow.NetConn.Close()
+	if err := wstest.Receive(t, floodEnded, "the flood to end"); err == nil {
+		t.Fatal("the flood ended without an error")
+	}
 }

@@ -148,7 +148,10 @@ type HertzUpgrader struct {
 	// EventWorkers is the largest number of EventHandler callbacks (see
 	// UpgradeEvents) that run at once, across the upgrader's connections;
 	// a connection whose callback must wait for a slot stops reading until
-	// it gets one. Zero means DefaultEventWorkers (128 per GOMAXPROCS).
+	// it gets one. On netpoll, a callback whose write waits for a peer that
+	// does not read gives its slot up while it waits, so slow peers cannot
+	// take every slot; on the standard transport and with TLS it keeps it.
+	// Zero means DefaultEventWorkers (128 per GOMAXPROCS).
 	// It has no effect on Upgrade's handlers.
 	EventWorkers int
 

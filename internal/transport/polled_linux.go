@@ -40,6 +40,8 @@ type PolledSocket struct {
 	queue writeQueue
 
 	readable, writable waiter
+	// writeWaits is told before a write waits for room (SetWriteWaits).
+	writeWaits WriteWaiter
 	// Deadlines in Unix nanoseconds, 0 for none.
 	readDeadline, writeDeadline atomic.Int64
 }
@@ -57,6 +59,15 @@ func NewPolledSocket(fd int, local, remote net.Addr, pending []byte, readSize, w
 	t.start(pending)
 	return t
 }
+
+// WriteWaiter is told when a write must wait for room in the socket.
+type WriteWaiter interface{ WriteWaits() }
+
+// SetWriteWaits makes every write that finds the socket full call
+// w.WriteWaits before it waits for room: the connection's owner uses it to
+// give up what a writer waiting on a slow peer should not hold. Call it
+// before the socket is used.
+func (t *PolledSocket) SetWriteWaits(w WriteWaiter) { t.writeWaits = w }
 
 // Descriptor returns the socket's file descriptor.
 func (t *PolledSocket) Descriptor() int { return int(t.fd) }
@@ -219,6 +230,9 @@ func (t *PolledSocket) writeAll(a, b []byte) error {
 				t.writable.prepare()
 				prepared = true
 				continue
+			}
+			if t.writeWaits != nil {
+				t.writeWaits.WriteWaits()
 			}
 			if err := t.writable.wait(&t.writeDeadline, &t.closed); err != nil {
 				return t.opError("write", err)
