@@ -74,7 +74,7 @@ conformance:
 load:
 	WSLOAD_CONNS=$(WSLOAD_CONNS) WSLOAD_DURATION=$(WSLOAD_DURATION) $(GO) test -count=1 -timeout 30m -run '^TestLoadEcho$$' -v .
 
-## abuse: every attack of internal/abuse at full size (2,000 connections announcing 32 MiB, 100 messages of 32 MiB at once, 2,000 peers that never read, 20,000-connection churn, ...) on both transports, with the table of peak heap, peak RSS and the well-behaved client's latency; make test runs the short form
+## abuse: every attack of internal/abuse at full size (2,000 connections announcing 32 MiB, 100 messages of 32 MiB at once, 2,000 peers that never read, 20,000-connection churn, ...) on both transports and against the event-driven mode on netpoll, with the table of peak heap, peak RSS and the well-behaved client's latency; make test runs the short form
 abuse:
 	ABUSE=full $(GO) test -count=1 -timeout 60m -run '^TestAbuse$$' -v ./internal/abuse/
 
