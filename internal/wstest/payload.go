@@ -97,3 +97,29 @@ func ChatMessage(i int) []byte {
 		`"text":%q,"ts":%d,"reactions":[{"emoji":"thumbsup","count":%d}],"tags":["chat","general","v1"]}`,
 		i, 1000+i%5, users[i%5], users[i%5], chatPhrases[(i*3)%len(chatPhrases)], 1700000000000+int64(i)*1337, i%4))
 }
+
+// chinesePhrases are chat lines of the kind Hertz's users send: Chinese
+// text with the ASCII words, numbers and punctuation that come with it.
+var chinesePhrases = []string{
+	"大家好，今天的发布会几点开始？", "下午三点，会议室 A 见", "刚刚合并了 PR #1024，麻烦帮忙看一下",
+	"压测结果出来了：QPS 提升了 35%，延迟 p99 降到 8ms", "收到，我这边马上验证", "午饭去哪儿吃？楼下的面馆还是食堂？",
+	"服务器 CPU 占用有点高，是不是 GC 的问题", "我看了一下 pprof，主要是 JSON 序列化", "周五之前能上线吗？",
+	"可以的，测试环境已经部署好了", "这个 bug 我复现不了，能发一下日志吗", "日志在 /var/log/app/error.log 里",
+	"谢谢！👍", "WebSocket 连接偶尔会断开，客户端需要重连", "建议加上心跳，30 秒一次",
+	"明天早上九点开站会，别迟到哦", "好的，没问题", "新版本的压缩率比之前好很多", "内存占用从 800KB 降到了 64KB",
+	"这个方案我觉得可行，先写个原型试试", "数据库连接池满了，请求都在排队", "把 max_open_conns 调到 200 试试",
+	"已经调了，现在正常了", "辛苦了！", "下周有个技术分享，主题是 Go 的调度器",
+	"我报名了", "哈哈，又要加班了", "今天的需求评审改到明天下午", "线上告警了，订单服务 5xx 比例 2%",
+	"正在回滚，预计 5 分钟恢复", "恢复了，原因是配置写错了一个字段", "以后上线前要先在预发环境验证",
+}
+
+// ChineseChatMessage returns the i-th message of a Chinese chat stream:
+// the JSON envelope of ChatMessage around a Chinese line, so that
+// consecutive messages share structure and differ in their multibyte
+// text.
+func ChineseChatMessage(i int) []byte {
+	users := []string{"小王", "李雷", "韩梅梅", "张伟", "陈静"}
+	return []byte(fmt.Sprintf(`{"type":"chat.message","room":{"id":"dev","name":"研发群"},"seq":%d,`+
+		`"from":{"id":%d,"name":%q,"status":"在线"},"text":%q,"ts":%d}`,
+		i, 2000+i%5, users[i%5], chinesePhrases[(i*7)%len(chinesePhrases)], 1700000000000+int64(i)*1723))
+}
