@@ -168,11 +168,26 @@ type eventRunner struct {
 func newEventRunner(h EventHandler, slots chan struct{}) eventRunner {
 	r := eventRunner{h: h, slots: slots}
 	if b, ok := h.(MessageBorrower); ok {
-		if f, isFuncs := h.(EventFuncs); !isFuncs || f.BorrowedMessage != nil {
+		if f, isFuncs := eventFuncsOf(h); !isFuncs || f.BorrowedMessage != nil {
 			r.borrower = b
 		}
 	}
 	return r
+}
+
+// eventFuncsOf returns the EventFuncs h is, given by value or by pointer:
+// its methods exist whether or not their functions are set, so the
+// optional callbacks are told apart by the functions.
+func eventFuncsOf(h EventHandler) (EventFuncs, bool) {
+	switch f := h.(type) {
+	case EventFuncs:
+		return f, true
+	case *EventFuncs:
+		if f != nil {
+			return *f, true
+		}
+	}
+	return EventFuncs{}, false
 }
 
 func (r eventRunner) open(c *Conn) {
@@ -180,7 +195,7 @@ func (r eventRunner) open(c *Conn) {
 	defer r.done(c)
 	ping, _ := r.h.(pingObserver)
 	pong, _ := r.h.(pongObserver)
-	if f, ok := r.h.(EventFuncs); ok {
+	if f, ok := eventFuncsOf(r.h); ok {
 		// Install no handler for a function that is not there.
 		if f.Ping == nil {
 			ping = nil

@@ -678,22 +678,40 @@ func TestEventsBorrowedMessages(t *testing.T) {
 	})
 }
 
-// TestEventFuncsBorrowedMessage checks that EventFuncs.BorrowedMessage,
-// when set, receives the messages in place of Message.
+// TestEventFuncsBorrowedMessage checks which of EventFuncs' Message and
+// BorrowedMessage receives the messages, for EventFuncs given by value and
+// by pointer: BorrowedMessage when it is set, Message otherwise.
 func TestEventFuncsBorrowedMessage(t *testing.T) {
+	message := func(c *websocket.Conn, mt int, data []byte) {
+		_ = c.WriteMessage(mt, append([]byte("Message "), data...))
+	}
+	borrowed := func(c *websocket.Conn, mt int, data []byte) {
+		_ = c.WriteMessage(mt, append([]byte("BorrowedMessage "), data...))
+	}
+	cases := []struct {
+		name    string
+		handler websocket.EventHandler
+		want    string
+	}{
+		{"both, by value", websocket.EventFuncs{Message: message, BorrowedMessage: borrowed}, "BorrowedMessage hi"},
+		{"both, by pointer", &websocket.EventFuncs{Message: message, BorrowedMessage: borrowed}, "BorrowedMessage hi"},
+		{"Message only, by value", websocket.EventFuncs{Message: message}, "Message hi"},
+		{"Message only, by pointer", &websocket.EventFuncs{Message: message}, "Message hi"},
+		{"BorrowedMessage only, by pointer", &websocket.EventFuncs{BorrowedMessage: borrowed}, "BorrowedMessage hi"},
+	}
 	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
-		url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, nil, websocket.EventFuncs{
-			Message: func(c *websocket.Conn, mt int, _ []byte) { _ = c.WriteMessage(mt, []byte("Message")) },
-			BorrowedMessage: func(c *websocket.Conn, mt int, data []byte) {
-				_ = c.WriteMessage(mt, append([]byte("BorrowedMessage "), data...))
-			},
-		})
-		c, _ := wstest.Dial(t, nil, url, nil)
-		if err := c.WriteMessage(websocket.TextMessage, []byte("hi")); err != nil {
-			t.Fatal(err)
-		}
-		if _, p, err := c.ReadMessage(); err != nil || string(p) != "BorrowedMessage hi" {
-			t.Fatalf("got %q, %v", p, err)
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				url := wstest.StartEvents(t, tr, wstest.EngineSettings{}, nil, tc.handler)
+				c, _ := wstest.Dial(t, nil, url, nil)
+				_ = c.SetReadDeadline(time.Now().Add(wstest.Guard))
+				if err := c.WriteMessage(websocket.TextMessage, []byte("hi")); err != nil {
+					t.Fatal(err)
+				}
+				if _, p, err := c.ReadMessage(); err != nil || string(p) != tc.want {
+					t.Fatalf("got %q, %v; want %q", p, err, tc.want)
+				}
+			})
 		}
 	})
 }
