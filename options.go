@@ -96,13 +96,17 @@ type BufferPool interface {
 // The Server* and Client* names are those of the RFC 7692 parameters and
 // mean the same on both ends: the server's compressor and the client's.
 //
-// Memory: with context takeover a connection keeps its compressor for its
-// whole life once it has sent a compressed message (about 800 KiB at level
-// 1, measured) and up to 64 KiB of history for its decompressor. Without
-// it the compressor and decompressor go back to shared pools after every
-// message, so idle connections hold nothing. Servers with very many connections that
-// send little should set ServerNoContextTakeover and
-// ClientNoContextTakeover.
+// Memory: with context takeover a connection keeps, once it has sent and
+// received compressed messages, what RFC 7692 makes it keep: the last
+// 2^bits bytes it sent and the last 2^bits bytes it received, each in a
+// buffer a quarter larger, and, at level 1 (the default), an 8 KiB match
+// table; the rest of the compressor and decompressor comes from shared
+// pools for each message. That is 88 KiB with 32 KiB windows, and 13 KiB
+// with ServerMaxWindowBits and ClientMaxWindowBits of 12 (measured by
+// bench/cmd/deflatecost; the README's Compression section has the table).
+// At levels other than 1, context takeover keeps a klauspost/compress
+// writer for the connection's life instead (800 KiB to 1 MiB). Without
+// takeover idle connections hold nothing.
 type CompressionOptions struct {
 	// Level is the flate level, 1 (fastest) to 9 (smallest), that new
 	// connections start with; zero means DefaultCompressionLevel. The

@@ -139,7 +139,17 @@ type Deflater struct {
 	takeover   bool
 	finished   bool // the current message was flushed by Finish
 	w          *pooledWriter
+	// lz and msg are the lean encoder (deflate_lz.go), used instead of w
+	// at BestSpeed with context takeover: lz is the state the connection
+	// keeps, msg the message in progress.
+	lz  *lzState
+	msg *lzMessage
 }
+
+// usesLean reports whether a Deflater compresses with the lean encoder:
+// at BestSpeed with context takeover, where a klauspost/compress writer
+// would stay with the connection for its whole life.
+func usesLean(level int, takeover bool) bool { return takeover && level == BestSpeed }
 
 // NewDeflater returns a Deflater that compresses at level (-2..9) with back
 // references no longer than 2^windowBits bytes (8..15). Levels -1 and 1 to 9
@@ -149,7 +159,28 @@ func NewDeflater(level, windowBits int, takeover bool) (*Deflater, error) {
 	if !ValidCompressionLevel(level) {
 		return nil, ErrInvalidCompressionLevel
 	}
-	return &Deflater{level: level, windowBits: clampWindowBits(windowBits), takeover: takeover}, nil
+	d := &Deflater{level: level, windowBits: clampWindowBits(windowBits), takeover: takeover}
+	d.resetLean()
+	return d, nil
+}
+
+// resetLean gives the Deflater a fresh lean state if its level and takeover
+// call for one, and none otherwise.
+func (d *Deflater) resetLean() {
+	d.releaseMessage()
+	d.lz = nil
+	if usesLean(d.level, d.takeover) {
+		st := newLZState(d.windowBits)
+		d.lz = &st
+	}
+}
+
+// releaseMessage gives back the lean encoder's message state.
+func (d *Deflater) releaseMessage() {
+	if d.msg != nil {
+		d.msg.release()
+		d.msg = nil
+	}
 }
 
 func clampWindowBits(bits int) int {
@@ -178,6 +209,7 @@ func (d *Deflater) SetLevel(level int) error {
 	if level != d.level {
 		d.level = level
 		d.dropWriter()
+		d.resetLean()
 	}
 	return nil
 }
@@ -188,6 +220,12 @@ func (d *Deflater) SetLevel(level int) error {
 // holds that message, the Deflater's does not, and back-references made
 // from the old window would point at the wrong bytes.
 func (d *Deflater) ForgetContext() {
+	if d.lz != nil {
+		if d.msg == nil {
+			d.lz.forget()
+		}
+		return
+	}
 	if d.w != nil && len(d.w.sink.b) == 0 {
 		d.w.fw.Reset(&d.w.sink)
 	}
@@ -203,21 +241,45 @@ func (d *Deflater) writer() *pooledWriter {
 // Write compresses p into the pending output.
 func (d *Deflater) Write(p []byte) (int, error) {
 	d.finished = false
+	if d.lz != nil {
+		if d.msg == nil {
+			d.msg = getLZMessage()
+		}
+		d.lz.write(d.msg, p)
+		return len(p), nil
+	}
 	return d.writer().fw.Write(p)
+}
+
+// output is the compressed output of the current message so far.
+func (d *Deflater) output() []byte {
+	switch {
+	case d.msg != nil:
+		return d.msg.bw.out
+	case d.w != nil:
+		return d.w.sink.b
+	}
+	return nil
 }
 
 // Pending returns compressed bytes of the current message that can be sent
 // now: everything produced so far except the last four bytes, which may turn
 // out to be the tail that Finish removes.
 func (d *Deflater) Pending() []byte {
-	if d.w == nil || len(d.w.sink.b) <= len(deflateTail) {
+	out := d.output()
+	if len(out) <= len(deflateTail) {
 		return nil
 	}
-	return d.w.sink.b[:len(d.w.sink.b)-len(deflateTail)]
+	return out[:len(out)-len(deflateTail)]
 }
 
 // Consume drops the first n bytes of the pending output once they are sent.
 func (d *Deflater) Consume(n int) {
+	if d.msg != nil {
+		b := d.msg.bw.out
+		d.msg.bw.out = b[:copy(b, b[n:])]
+		return
+	}
 	b := d.w.sink.b
 	d.w.sink.b = b[:copy(b, b[n:])]
 }
@@ -226,6 +288,14 @@ func (d *Deflater) Consume(n int) {
 // compressed bytes, tail removed (RFC 7692 §7.2.1). The bytes stay valid
 // until EndMessage.
 func (d *Deflater) Finish() ([]byte, error) {
+	if d.lz != nil {
+		if d.msg == nil {
+			d.msg = getLZMessage()
+		}
+		b, err := withoutTail(d.lz.finish(d.msg))
+		d.finished = err == nil
+		return b, err
+	}
 	w := d.writer()
 	if err := w.fw.Flush(); err != nil {
 		return nil, err
@@ -248,6 +318,15 @@ func withoutTail(b []byte) ([]byte, error) {
 // goes back to the pool. It may also abandon a message half written; the
 // next message then starts with an empty window.
 func (d *Deflater) EndMessage() {
+	if d.lz != nil {
+		if !d.finished && d.msg != nil {
+			// Abandoned: the peer never saw these bytes.
+			d.lz.forget()
+		}
+		d.finished = false
+		d.releaseMessage()
+		return
+	}
 	if d.w == nil {
 		return
 	}
@@ -268,7 +347,10 @@ func (d *Deflater) dropWriter() {
 
 // Close releases the Deflater's state. It may be used again afterwards, as
 // if new.
-func (d *Deflater) Close() { d.dropWriter() }
+func (d *Deflater) Close() {
+	d.dropWriter()
+	d.resetLean()
+}
 
 // AppendCompressed appends to dst the compressed form of a whole message as
 // a fresh DEFLATE stream (no earlier window), tail removed, at level with a
@@ -376,8 +458,8 @@ var inflatePool = sync.Pool{New: func() interface{} {
 // the compressed payload arrives, so the caller bounds how much it takes.
 // The flate reader and its buffers come from a pool for each message and go
 // back at its end; with context takeover the Inflater keeps the last 2^bits
-// bytes of output (in a buffer of up to twice that) to seed the next
-// message's window. An Inflater is not safe for concurrent use.
+// bytes of output (in a buffer an eighth larger) to seed the next message's
+// window. An Inflater is not safe for concurrent use.
 type Inflater struct {
 	takeover bool
 	window   int
@@ -437,13 +519,20 @@ func (f *Inflater) Read(p []byte) (int, error) {
 
 // remember appends out to the history that seeds the next window, sliding
 // the last window's worth to the front when the buffer is full.
+//
+// The buffer is allocated once, at the window plus an eighth of it: the
+// history a connection keeps is what RFC 7692 requires and little more,
+// and sliding costs a copy of the window per eighth of a window of output.
 func (f *Inflater) remember(out []byte) {
+	if f.hist == nil {
+		f.hist = make([]byte, 0, f.window+f.window/4)
+	}
 	if len(out) >= f.window {
 		f.hist = append(f.hist[:0], out[len(out)-f.window:]...)
 		return
 	}
-	if len(f.hist)+len(out) > 2*f.window {
-		f.hist = f.hist[:copy(f.hist, f.hist[len(f.hist)-f.window:])]
+	if len(f.hist)+len(out) > cap(f.hist) {
+		f.hist = f.hist[:copy(f.hist, f.hist[len(f.hist)+len(out)-f.window:])]
 	}
 	f.hist = append(f.hist, out...)
 }
