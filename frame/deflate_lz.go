@@ -158,31 +158,29 @@ func (s *lzState) encode(m *lzMessage, start int) {
 		if len(m.tokens)+maxSkip+1 > maxBlockTokens || len(m.raw) >= maxBlockRaw {
 			m.flushBlock()
 		}
-		if i+4 > end {
-			// Too close to the end to hash: literals.
-			m.tokens = append(m.tokens, literalToken(h[i]))
-			m.raw = append(m.raw, h[i])
-			i++
-			continue
+		cand, length := s.longestAt(m, i, end)
+		if cand >= 0 && length < lazyBelow && i+1+4 <= end {
+			// One step of lazy evaluation: a longer match one byte on
+			// is worth a literal first.
+			if c2, l2 := s.longestAt(m, i+1, end); l2 > length+1 {
+				m.tokens = append(m.tokens, literalToken(h[i]))
+				m.raw = append(m.raw, h[i])
+				i++
+				cand, length = c2, l2
+			}
 		}
-		cur := binary.LittleEndian.Uint32(h[i:])
-		slot := s.hash(cur)
-		pos := s.base + int64(i)
-		cand := -1
-		if d := m.lastDist; d > 0 && i-d >= 0 && binary.LittleEndian.Uint32(h[i-d:]) == cur {
-			cand = i - d
-		} else if c := s.candidate(s.table[slot], pos); c >= 0 && binary.LittleEndian.Uint32(h[c:]) == cur {
-			cand = c
-		}
-		s.table[slot] = uint16(pos)
 		if cand >= 0 {
-			length := 4 + matchLength(h[cand+4:], h[i+4:minInt(end, i+maxMatch)])
 			m.tokens = append(m.tokens, matchToken(length, i-cand))
 			m.raw = append(m.raw, h[i:i+length]...)
 			m.lastDist = i - cand
-			// Remember a few positions inside the match, so that the
-			// next occurrence of its end can be found.
-			for j := i + length - 2; j < i+length && j+4 <= end; j++ {
+			// Remember positions inside the match, so that what follows
+			// them can be found again: all of them in a short match,
+			// the last two of a long one.
+			j := i + 1
+			if length > insertAllBelow {
+				j = i + length - 2
+			}
+			for ; j < i+length && j+4 <= end; j++ {
 				s.table[s.hash(binary.LittleEndian.Uint32(h[j:]))] = uint16(s.base + int64(j))
 			}
 			i += length
@@ -199,6 +197,40 @@ func (s *lzState) encode(m *lzMessage, start int) {
 			i++
 		}
 	}
+}
+
+// Matcher effort: matches shorter than lazyBelow are checked against the
+// next position's, and every position inside a match shorter than
+// insertAllBelow enters the table.
+const (
+	lazyBelow      = 32
+	insertAllBelow = 8
+)
+
+// longestAt returns the start in hist of the longest match for position i
+// among its two candidates (the last match's distance and the table's
+// hint), and its length; -1 when neither matches 4 bytes. It enters i in
+// the table.
+func (s *lzState) longestAt(m *lzMessage, i, end int) (cand, length int) {
+	h := s.hist
+	if i+4 > end {
+		return -1, 0
+	}
+	cur := binary.LittleEndian.Uint32(h[i:])
+	slot := s.hash(cur)
+	pos := s.base + int64(i)
+	limit := minInt(end, i+maxMatch)
+	cand = -1
+	if d := m.lastDist; d > 0 && i-d >= 0 && binary.LittleEndian.Uint32(h[i-d:]) == cur {
+		cand, length = i-d, 4+matchLength(h[i-d+4:], h[i+4:limit])
+	}
+	if c := s.candidate(s.table[slot], pos); c >= 0 && c != cand && binary.LittleEndian.Uint32(h[c:]) == cur {
+		if l := 4 + matchLength(h[c+4:], h[i+4:limit]); l > length {
+			cand, length = c, l
+		}
+	}
+	s.table[slot] = uint16(pos)
+	return cand, length
 }
 
 // candidate turns a table entry into an index of hist, or -1 when the
