@@ -81,6 +81,12 @@ func TestCompressionPage(t *testing.T) {
 		}
 	}
 
+	for _, r := range rows {
+		t.Logf("%-19s server → browser %6d B on the wire (%.1f%% saved), browser → server %6d B (%.1f%% saved)", r.Mode,
+			r.SentWire, 100*(1-float64(r.SentWire)/float64(r.SentPayload)),
+			r.ReceivedWire, 100*(1-float64(r.ReceivedWire)/float64(r.ReceivedPayload)))
+	}
+
 	off, def := byMode["off"], byMode["default"]
 	noCtx, small, thr := byMode["no-context-takeover"], byMode["small-windows"], byMode["threshold-1k"]
 	checks := []struct {
