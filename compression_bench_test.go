@@ -2,7 +2,6 @@ package websocket_test
 
 import (
 	"bufio"
-	"bytes"
 	"compress/flate"
 	"encoding/binary"
 	"fmt"
@@ -32,15 +31,7 @@ type czBenchSet struct {
 func czBenchSets() []czBenchSet {
 	json := make([][]byte, 64)
 	for i := range json {
-		var b bytes.Buffer
-		b.WriteByte('[')
-		for j := 0; b.Len() < 1024; j++ {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			b.Write(wstest.ChatMessage(i*5 + j))
-		}
-		json[i] = append(b.Bytes()[:1023], ']')
+		json[i] = wstest.ChatBatch(i)
 	}
 	text := make([][]byte, 4)
 	for i := range text {

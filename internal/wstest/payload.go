@@ -123,3 +123,20 @@ func ChineseChatMessage(i int) []byte {
 		`"from":{"id":%d,"name":%q,"status":"在线"},"text":%q,"ts":%d}`,
 		i, 2000+i%5, users[i%5], chinesePhrases[(i*7)%len(chinesePhrases)], 1700000000000+int64(i)*1723))
 }
+
+// ChatBatch returns the i-th 1 KiB batch of a chat stream: ChatMessage
+// i*5, i*5+1, ... in a JSON array, cut to exactly 1,024 bytes and closed
+// with ']' (the last element is cut short: the batch is for compressors,
+// which do not parse it). Consecutive batches overlap by a few messages,
+// as a stream of similar messages does.
+func ChatBatch(i int) []byte {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for j := 0; b.Len() < 1024; j++ {
+		if j > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(ChatMessage(i*5 + j))
+	}
+	return append(b.Bytes()[:1023], ']')
+}

@@ -210,15 +210,7 @@ func heapInuse() uint64 {
 func timings(s setting) (compressRes, decompressRes testing.BenchmarkResult) {
 	msgs := make([][]byte, 64)
 	for i := range msgs {
-		var b bytes.Buffer
-		b.WriteByte('[')
-		for j := 0; b.Len() < 1024; j++ {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			b.Write(wstest.ChatMessage(i*5 + j))
-		}
-		msgs[i] = append(b.Bytes()[:1023], ']')
+		msgs[i] = wstest.ChatBatch(i)
 	}
 	compressRes = testing.Benchmark(func(b *testing.B) {
 		d, err := frame.NewDeflater(s.level, s.windowBits, s.takeover)
