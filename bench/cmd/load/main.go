@@ -20,8 +20,10 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hertzws/websocket/bench/internal/result"
+	"github.com/hertzws/websocket/bench/internal/wsclient"
 )
 
 type config struct {
@@ -37,6 +39,7 @@ type config struct {
 	settle   time.Duration
 	window   int
 	dialers  int
+	text     bool
 	timeout  time.Duration
 }
 
@@ -54,6 +57,7 @@ func main() {
 	flag.DurationVar(&c.settle, "settle", 3*time.Second, "idle: wait between the last connection and the measurement")
 	flag.IntVar(&c.window, "window", 4, "broadcast: messages the sender may have out before every receiver got the oldest")
 	flag.IntVar(&c.dialers, "dialers", 32, "idle, broadcast: concurrent dials")
+	flag.BoolVar(&c.text, "text", false, "pingpong, throughput: send text messages of Chinese chat mixed with ASCII (valid UTF-8, which every server validates) instead of binary ones")
 	flag.DurationVar(&c.timeout, "timeout", 5*time.Minute, "hard limit for the whole run")
 	flag.Parse()
 
@@ -142,6 +146,45 @@ func payload(n int, seed uint64) []byte {
 		x ^= x >> 7
 		x ^= x << 17
 		b[i] = byte(x >> 32)
+	}
+	return b
+}
+
+// message returns the n-byte payload number seed of the workload and its
+// frame: binary noise, or with -text UTF-8 text.
+func (c config) message(n int, seed uint64) (p, frame []byte) {
+	if c.text {
+		p = chineseText(n, seed)
+		return p, wsclient.BuildFrame(wsclient.OpText, p)
+	}
+	p = payload(n, seed)
+	return p, wsclient.BuildFrame(wsclient.OpBinary, p)
+}
+
+// chinesePhrases are lines of a Chinese chat, with the ASCII words,
+// numbers and punctuation that come with them.
+var chinesePhrases = []string{
+	"大家好，今天的发布会几点开始？", "下午三点，会议室 A 见。", "刚刚合并了 PR #1024，麻烦帮忙 review 一下。",
+	"压测结果：QPS 提升了 35%，p99 延迟降到 8ms。", "收到，我马上验证。", "服务器 CPU 有点高，是不是 GC 的问题？",
+	"我看了 pprof，主要是 JSON 序列化。", "周五之前能上线吗？", "可以，测试环境已经部署好了。",
+	"WebSocket 连接偶尔会断开，客户端需要重连。", "建议加上心跳，30 秒一次。", "线上告警：订单服务 5xx 比例 2%。",
+	"正在回滚，预计 5 分钟恢复。", "恢复了，原因是配置写错了一个字段。", "辛苦了！下周见。",
+}
+
+// chineseText returns n bytes of valid UTF-8: phrases from chinesePhrases,
+// starting at one that depends on seed, cut at a character boundary and
+// padded with spaces.
+func chineseText(n int, seed uint64) []byte {
+	b := make([]byte, 0, n+64)
+	for i := int(seed); len(b) < n; i++ {
+		b = append(b, chinesePhrases[i%len(chinesePhrases)]...)
+	}
+	b = b[:n]
+	for len(b) > 0 && !utf8.Valid(b) {
+		b = b[:len(b)-1] // drop a cut character
+	}
+	for len(b) < n {
+		b = append(b, ' ')
 	}
 	return b
 }

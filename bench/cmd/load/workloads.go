@@ -32,8 +32,10 @@ func pingpong(c config, res *result.Load) error {
 		return err
 	}
 	defer conn.Close()
-	p := payload(c.size, 1)
-	f := wsclient.BuildFrame(wsclient.OpBinary, p)
+	if c.text {
+		conn.ExpectText()
+	}
+	p, f := c.message(c.size, 1)
 	roundTrip := func() error {
 		if err := conn.WriteRaw(f); err != nil {
 			return err
@@ -104,8 +106,7 @@ func throughput(c config, res *result.Load) error {
 	payloads := make([][]byte, variants)
 	frames := make([][]byte, variants)
 	for i := range payloads {
-		payloads[i] = payload(c.size, uint64(i+1))
-		frames[i] = wsclient.BuildFrame(wsclient.OpBinary, payloads[i])
+		payloads[i], frames[i] = c.message(c.size, uint64(i+1))
 	}
 	endFrame := wsclient.BuildFrame(wsclient.OpBinary, nil)
 
@@ -121,6 +122,9 @@ func throughput(c config, res *result.Load) error {
 				w.conn.Close()
 			}
 			return fmt.Errorf("dial %d: %w", i, err)
+		}
+		if c.text {
+			conn.ExpectText()
 		}
 		workers[i] = &worker{conn: conn}
 	}

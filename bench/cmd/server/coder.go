@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 )
@@ -32,10 +33,24 @@ func coderEcho(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
+		if !coderValidText(c, typ, msg) {
+			return
+		}
 		if err := c.Write(ctx, typ, msg); err != nil {
 			return
 		}
 	}
+}
+
+// coderValidText checks a text message for UTF-8, which coder leaves to
+// the application (RFC 6455 §8.1), and fails the connection with 1007 when
+// it is not.
+func coderValidText(c *websocket.Conn, typ websocket.MessageType, msg []byte) bool {
+	if typ != websocket.MessageText || utf8.Valid(msg) {
+		return true
+	}
+	_ = c.Close(websocket.StatusInvalidFramePayloadData, "")
+	return false
 }
 
 // coderEchoStream is the Reader/Writer echo of coder's own examples,
@@ -45,6 +60,14 @@ func coderEchoStream(ctx context.Context, c *websocket.Conn) {
 		typ, r, err := c.Reader(ctx)
 		if err != nil {
 			return
+		}
+		if typ == websocket.MessageText {
+			// A text message must be checked whole before it is echoed.
+			msg, err := io.ReadAll(r)
+			if err != nil || !coderValidText(c, typ, msg) || c.Write(ctx, typ, msg) != nil {
+				return
+			}
+			continue
 		}
 		w, err := c.Writer(ctx, typ)
 		if err != nil {

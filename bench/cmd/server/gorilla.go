@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"time"
+	"unicode/utf8"
 
 	"github.com/cloudwego/hertz/pkg/common/adaptor"
 	"github.com/gorilla/websocket"
@@ -35,10 +37,24 @@ func gorillaEcho(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
+		if !gorillaValidText(conn, mt, msg) {
+			return
+		}
 		if err := conn.WriteMessage(mt, msg); err != nil {
 			return
 		}
 	}
+}
+
+// gorillaValidText checks a text message for UTF-8, which gorilla leaves
+// to the application (RFC 6455 §8.1), and fails the connection with 1007
+// when it is not.
+func gorillaValidText(conn *websocket.Conn, mt int, msg []byte) bool {
+	if mt != websocket.TextMessage || utf8.Valid(msg) {
+		return true
+	}
+	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, ""), time.Now().Add(time.Second))
+	return false
 }
 
 // gorillaEchoStream is the NextReader/NextWriter echo of gorilla's own
@@ -48,6 +64,14 @@ func gorillaEchoStream(conn *websocket.Conn) {
 		mt, r, err := conn.NextReader()
 		if err != nil {
 			return
+		}
+		if mt == websocket.TextMessage {
+			// A text message must be checked whole before it is echoed.
+			msg, err := io.ReadAll(r)
+			if err != nil || !gorillaValidText(conn, mt, msg) || conn.WriteMessage(mt, msg) != nil {
+				return
+			}
+			continue
 		}
 		w, err := conn.NextWriter(mt)
 		if err != nil {

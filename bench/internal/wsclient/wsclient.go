@@ -73,6 +73,8 @@ func BuildFrame(opcode byte, payload []byte) []byte {
 type Conn struct {
 	nc net.Conn
 	br *bufio.Reader
+	// text makes the echoes expected text messages instead of binary.
+	text bool
 }
 
 // Options tune Dial.
@@ -262,8 +264,12 @@ func (c *Conn) nextDataFrame() (header, error) {
 // ErrMismatch is wrapped by ReadExpect when the echo differs.
 var ErrMismatch = errors.New("echoed message differs from what was sent")
 
+// ExpectText makes ReadExpect and ReadExpectOrEmpty expect text messages
+// (the echoes of text messages) instead of binary ones.
+func (c *Conn) ExpectText() { c.text = true }
+
 // ReadExpect reads the next data message and checks that it is a binary
-// message equal, byte for byte, to want. The payload is compared inside
+// message (text after ExpectText) equal, byte for byte, to want. The payload is compared inside
 // the read buffer, chunk by chunk, without being copied.
 func (c *Conn) ReadExpect(want []byte) error {
 	empty, err := c.ReadExpectOrEmpty(want)
@@ -273,19 +279,22 @@ func (c *Conn) ReadExpect(want []byte) error {
 	return err
 }
 
-// ReadExpectOrEmpty is ReadExpect, except that an empty message (a single
-// empty final frame) is also accepted and reported: the throughput
+// ReadExpectOrEmpty is ReadExpect, except that an empty binary message (a
+// single empty final frame) is also accepted and reported: the throughput
 // workload uses one as its end-of-stream marker.
 func (c *Conn) ReadExpectOrEmpty(want []byte) (empty bool, err error) {
 	h, err := c.nextDataFrame()
 	if err != nil {
 		return false, err
 	}
-	if h.opcode != OpBinary {
-		return false, fmt.Errorf("%w: opcode %d, want binary", ErrMismatch, h.opcode)
-	}
-	if h.fin && h.length == 0 {
+	if h.opcode == OpBinary && h.fin && h.length == 0 {
 		return true, nil
+	}
+	switch {
+	case c.text && h.opcode != OpText:
+		return false, fmt.Errorf("%w: opcode %d, want text", ErrMismatch, h.opcode)
+	case !c.text && h.opcode != OpBinary:
+		return false, fmt.Errorf("%w: opcode %d, want binary", ErrMismatch, h.opcode)
 	}
 	return false, c.readRest(h, want)
 }
