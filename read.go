@@ -157,6 +157,29 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 	return messageType, p, err
 }
 
+// ReadMessageInto is ReadMessage reading into the capacity of buf, which
+// the caller owns and passes back message after message, so that a loop
+// of reads costs no allocation once its buffer has grown to the size of
+// its messages:
+//
+//	var buf []byte
+//	for {
+//		mt, p, err := conn.ReadMessageInto(buf[:0])
+//		if err != nil {
+//			return
+//		}
+//		buf = p // keep the larger buffer when the message did not fit
+//		// use p until the next ReadMessageInto
+//	}
+//
+// p is buf[:n] when the message fits in cap(buf); otherwise it is a new
+// buffer, as ReadMessage would return. buf's contents are overwritten
+// either way, and so is p's on the next call that passes it. Limits,
+// errors and close codes are those of ReadMessage.
+func (c *Conn) ReadMessageInto(buf []byte) (messageType int, p []byte, err error) {
+	return c.readMessageInto(buf)
+}
+
 // readMessageInto is ReadMessage reading into buf's spare capacity, as far
 // as it holds the message and the read limit allows; a message that does
 // not fit continues in a buffer of its own, and p is then not buf.

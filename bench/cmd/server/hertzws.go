@@ -45,8 +45,11 @@ func startHertzWS(addr, transport string, errc chan<- error) error {
 	h := newHertz(addr, transport)
 
 	echo := echoMessage
-	if echoMode("hertzws") == "stream" {
+	switch echoMode("hertzws") {
+	case "stream":
 		echo = echoStream
+	case "into":
+		echo = echoInto
 	}
 	h.GET("/echo", func(_ context.Context, ctx *app.RequestContext) {
 		_ = upgrader.Upgrade(ctx, echo)
@@ -98,6 +101,23 @@ func echoMessage(conn *websocket.Conn) {
 		if err != nil {
 			return
 		}
+		if err := conn.WriteMessage(mt, msg); err != nil {
+			return
+		}
+	}
+}
+
+// echoInto is the message loop with ReadMessageInto: each message is read
+// into the buffer the previous one left, so once it has grown to the
+// message size the loop allocates nothing.
+func echoInto(conn *websocket.Conn) {
+	var buf []byte
+	for {
+		mt, msg, err := conn.ReadMessageInto(buf[:0])
+		if err != nil {
+			return
+		}
+		buf = msg
 		if err := conn.WriteMessage(mt, msg); err != nil {
 			return
 		}
