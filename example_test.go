@@ -562,3 +562,60 @@ func ExampleHertzUpgrader_limits() {
 	// server: true
 	// client: websocket: close 1008 (policy violation): message timeout
 }
+
+// Read messages into one buffer passed back each time: once it has grown
+// to the size of the messages, the loop allocates nothing.
+func ExampleConn_ReadMessageInto() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := server.New(server.WithListener(ln), server.WithExitWaitTime(time.Second))
+	h.NoHijackConnPool = true
+
+	var upgrader websocket.HertzUpgrader
+	h.GET("/echo", func(_ context.Context, ctx *app.RequestContext) {
+		_ = upgrader.Upgrade(ctx, func(conn *websocket.Conn) {
+			buf := make([]byte, 0, 1024)
+			for {
+				mt, msg, err := conn.ReadMessageInto(buf[:0])
+				if err != nil {
+					return
+				}
+				buf = msg // msg is buf's memory, or a larger buffer to reuse
+				// msg is overwritten by the next read: use it (or copy it)
+				// before then. WriteMessage is done with it when it returns.
+				if err := conn.WriteMessage(mt, msg); err != nil {
+					return
+				}
+			}
+		})
+	})
+	go func() { _ = h.Run() }()
+
+	client, _, err := websocket.DefaultDialer.Dial("ws://"+ln.Addr().String()+"/echo", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var buf []byte
+	for _, text := range []string{"one", "two", "three"} {
+		_ = client.WriteMessage(websocket.TextMessage, []byte(text))
+		_, msg, err := client.ReadMessageInto(buf[:0])
+		if err != nil {
+			log.Fatal(err)
+		}
+		buf = msg
+		fmt.Printf("%s\n", msg)
+	}
+	client.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_ = h.Shutdown(ctx)
+
+	// Output:
+	// one
+	// two
+	// three
+}
