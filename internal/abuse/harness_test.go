@@ -253,7 +253,7 @@ func (p *prober) run() {
 			c = nil
 			continue
 		}
-		f, err := c.ReadFrame(5 * time.Second)
+		f, err := p.readData(c)
 		if err != nil || f.Op != frame.OpText || (string(f.Payload) != legitText && string(f.Payload) != legitAck) {
 			p.fail("read: %v (op %v, %q)", err, f.Op, f.Payload)
 			c.Close()
@@ -263,6 +263,27 @@ func (p *prober) run() {
 		p.mu.Lock()
 		p.rtts = append(p.rtts, time.Since(start))
 		p.mu.Unlock()
+	}
+}
+
+// readData reads the next data frame as a well-behaved client does: a
+// ping from the server (KeepAlive sends them to every connection) is
+// answered with its pong, a pong is skipped.
+func (p *prober) readData(c *Client) (Received, error) {
+	for control := 0; ; control++ {
+		f, err := c.ReadFrame(5 * time.Second)
+		if err != nil || control == 16 {
+			return f, err
+		}
+		switch f.Op {
+		case frame.OpPing:
+			if err := c.Write(Frame(true, 0, frame.OpPong, f.Payload), 5*time.Second); err != nil {
+				return f, err
+			}
+		case frame.OpPong:
+		default:
+			return f, nil
+		}
 	}
 }
 
