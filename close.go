@@ -80,12 +80,17 @@ func (c *Conn) closeIfHandshakeDone() {
 // the Conn. It is safe to call from any goroutine. The first call returns
 // the transport's result; later calls return ErrConnClosed.
 //
+// Messages that writes returned nil for but that are still held in the
+// output buffer (see "Corked writes" in the package documentation) are
+// sent first, waiting at most a second for a peer that does not read.
+//
 // To close the WebSocket politely, first send a close message with
 // WriteControl(CloseMessage, FormatCloseMessage(code, text), deadline) and
 // read until the peer's close arrives.
 func (c *Conn) Close() error {
 	err := ErrConnClosed
 	c.closeOnce.Do(func() {
+		c.flushHeldBeforeClose()
 		c.closed.Store(true)
 		c.closeDone()
 		c.stopKeepAlive()

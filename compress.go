@@ -61,25 +61,21 @@ func (c *Conn) compressing(size int) bool {
 	return true
 }
 
-// writeCompressed sends data as one compressed frame. The caller holds
-// msgLock.
-func (c *Conn) writeCompressed(opcode frame.Opcode, data []byte) error {
+// compress returns data compressed as one message's payload, in the
+// deflater's buffer, which stays valid until the deflater's EndMessage.
+// The caller holds msgLock.
+func (c *Conn) compress(data []byte) ([]byte, error) {
 	d := c.compression.deflater
-	defer d.EndMessage()
 	if _, err := d.Write(data); err != nil {
-		return err
+		d.EndMessage()
+		return nil, err
 	}
 	payload, err := d.Finish()
 	if err != nil {
-		return err
+		d.EndMessage()
+		return nil, err
 	}
-	if err := c.acquire(&c.frameLock); err != nil {
-		return err
-	}
-	// RFC 7692 §6: RSV1 marks the first frame of a compressed message.
-	err = c.writeFrameLocked(frame.Header{Fin: true, Rsv: frame.Rsv1, Opcode: opcode}, payload, 0)
-	c.frameLock.unlock()
-	return err
+	return payload, nil
 }
 
 // rawPayload reads the payload of the current message as it arrived on the

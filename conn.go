@@ -78,6 +78,7 @@ type Conn struct {
 	writers            atomic.Pointer[[2]messageWriter] // NextWriter's, made on first use
 	writeSeq           atomic.Uint32
 	wd                 deadline
+	cork               corkState
 	closeSent          atomic.Bool
 	compressionEnabled atomic.Bool
 	compressionLevel   atomic.Int32

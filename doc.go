@@ -72,6 +72,28 @@
 // wakes goroutines blocked reading or writing. A handler that panics sends
 // close code 1011 (Internal Error); the panic is logged, not propagated.
 //
+// # Corked writes
+//
+// Messages that arrive together are answered together. While the reading
+// goroutine still has received messages waiting in its buffer, a data
+// message of up to 4 KiB written to the connection (by WriteMessage,
+// WriteJSON, a NextWriter, from any goroutine) is copied into the output
+// buffer and held there, and the held messages go out in one system call:
+// with the first write made when no input is waiting (the answer to the
+// last message of the batch), when the reader finds its buffer empty, with
+// any control frame or larger message, past 32 KiB held, when the
+// connection is closed with [Conn.Close], and 500 µs after the first was
+// held at the latest, whatever the handler does meanwhile. A message
+// written when no input is waiting goes out at once, so a lone request, as
+// in ping-pong, is answered without delay. The event-driven mode holds the
+// writes of its callbacks in the same way, per batch of messages.
+//
+// A write that returns nil has thus handed its message to the kernel, or
+// to the output buffer, from which it leaves within that bound. If sending
+// a held message fails, the next write returns the error, as with any
+// buffered writer. [Conn.WriteMessages] sends a batch of the
+// application's own with as few system calls.
+//
 // # Many idle connections
 //
 // [HertzUpgrader.UpgradeEvents] serves a connection to an [EventHandler]

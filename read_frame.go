@@ -11,6 +11,7 @@ import (
 // previous frame's payload must have been consumed.
 func (c *Conn) nextDataFrame() (frame.Header, error) {
 	for {
+		c.flushIfInputDrained()
 		if e := c.events.Load(); e != nil && !c.fragmented && e.waitsForEvent() {
 			// Between messages with nothing to read: an event-driven
 			// connection gives its goroutine up here.
@@ -190,6 +191,7 @@ func (c *Conn) endFrameIfEmpty() error {
 	}
 	c.messageDone = true
 	c.messageDeadline = 0
+	c.messageEnded()
 	if c.messageText && !c.messageCompressed && !c.utf8.Complete() {
 		return errInvalidUTF8
 	}

@@ -14,6 +14,12 @@ import (
 // writer from NextWriter is open, until that writer is closed: WriteMessage
 // does not close it, unlike gorilla/websocket's, since the writer may be
 // another goroutine's (see NextWriter). A control message does not wait.
+//
+// When it returns nil, the message has been handed to the kernel or, while
+// the reader still has received messages to deliver, held in the output
+// buffer to go out with the answers to them, within 500 µs at the latest
+// (see "Corked writes" in the package documentation); an error sending a
+// held message is returned by the next write.
 func (c *Conn) WriteMessage(messageType int, data []byte) error {
 	switch messageType {
 	case TextMessage, BinaryMessage:
@@ -26,16 +32,32 @@ func (c *Conn) WriteMessage(messageType int, data []byte) error {
 		return err
 	}
 	defer c.msgLock.unlock()
+	return c.writeDataLocked(frame.Opcode(messageType), data, false)
+}
+
+// writeDataLocked sends data as one message, compressed when that is on.
+// In a batch (WriteMessages) its frame is held for the batch's flush. The
+// caller holds msgLock.
+func (c *Conn) writeDataLocked(opcode frame.Opcode, data []byte, batch bool) error {
 	if c.closeSent.Load() {
 		return ErrCloseSent
 	}
+	h := frame.Header{Fin: true, Opcode: opcode}
 	if c.compressing(len(data)) {
-		return c.writeCompressed(frame.Opcode(messageType), data)
+		payload, err := c.compress(data)
+		if err != nil {
+			return err
+		}
+		defer c.compression.deflater.EndMessage()
+		// RFC 7692 §6: RSV1 marks the first frame of a compressed message.
+		h.Rsv, data = frame.Rsv1, payload
 	}
 	if err := c.acquire(&c.frameLock); err != nil {
 		return err
 	}
-	err := c.writeFrameLocked(frame.Header{Fin: true, Opcode: frame.Opcode(messageType)}, data, 0)
+	c.cork.batch = batch
+	err := c.writeFrameLocked(h, data, 0)
+	c.cork.batch = false
 	c.frameLock.unlock()
 	return err
 }
@@ -70,23 +92,33 @@ func (c *Conn) writeFrameLocked(h frame.Header, payload []byte, deadline int64) 
 		h.Masked = true
 		h.Mask = newMaskKey()
 	}
-	buf, err := c.t.Malloc(h.Size())
+	hold := c.holdable(h, len(payload))
+	size := h.Size()
+	if hold && !h.Masked {
+		// A frame that may be held is copied whole into the output
+		// buffer, so the caller's slice is free when the write returns.
+		size += len(payload)
+	}
+	buf, err := c.t.Malloc(size)
 	if err != nil {
 		return c.failWrite(err)
 	}
-	frame.PutHeader(buf, h)
-	if h.Masked {
+	n := frame.PutHeader(buf, h)
+	switch {
+	case hold && !h.Masked:
+		copy(buf[n:], payload)
+	case h.Masked:
 		err = c.writeMaskedPayload(payload, h.Mask)
-	} else {
+	default:
 		err = c.writePayload(payload)
 	}
 	if err != nil {
 		return c.failWrite(err)
 	}
-	if err := c.t.Flush(); err != nil {
-		return c.failWrite(err)
+	if hold && c.holdLocked(n+len(payload)) {
+		return nil // see cork.go
 	}
-	return nil
+	return c.flushLocked()
 }
 
 // writeMaskedPayload masks payload with key on its way into the output
@@ -139,15 +171,6 @@ func (c *Conn) queueRawLocked(b []byte) error {
 		return c.failWrite(err)
 	}
 	if err := c.writePayload(b); err != nil {
-		return c.failWrite(err)
-	}
-	return nil
-}
-
-// flushLocked sends what the output buffer holds. The caller holds
-// frameLock.
-func (c *Conn) flushLocked() error {
-	if err := c.t.Flush(); err != nil {
 		return c.failWrite(err)
 	}
 	return nil
