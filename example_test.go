@@ -619,3 +619,53 @@ func ExampleConn_ReadMessageInto() {
 	// two
 	// three
 }
+
+// A server that answers one request with several messages sends them with
+// WriteMessages: the small ones leave together, in one system call.
+func ExampleConn_WriteMessages() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := server.New(server.WithListener(ln), server.WithExitWaitTime(time.Second))
+	h.NoHijackConnPool = true
+
+	var upgrader websocket.HertzUpgrader
+	h.GET("/history", func(_ context.Context, ctx *app.RequestContext) {
+		_ = upgrader.Upgrade(ctx, func(conn *websocket.Conn) {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+			history := [][]byte{[]byte(`{"id":1,"text":"hi"}`), []byte(`{"id":2,"text":"hello"}`), []byte(`{"id":3,"text":"bye"}`)}
+			if err := conn.WriteMessages(websocket.TextMessage, history...); err != nil {
+				return
+			}
+			_, _, _ = conn.ReadMessage() // until the client closes
+		})
+	})
+	go func() { _ = h.Run() }()
+
+	client, _, err := websocket.DefaultDialer.Dial("ws://"+ln.Addr().String()+"/history", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = client.WriteMessage(websocket.TextMessage, []byte("history, please"))
+	for i := 0; i < 3; i++ {
+		_, msg, err := client.ReadMessage()
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s\n", msg)
+	}
+	client.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_ = h.Shutdown(ctx)
+
+	// Output:
+	// {"id":1,"text":"hi"}
+	// {"id":2,"text":"hello"}
+	// {"id":3,"text":"bye"}
+}
