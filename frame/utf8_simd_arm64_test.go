@@ -1,0 +1,13 @@
+//go:build arm64 && !purego
+
+package frame
+
+import "unicode/utf8"
+
+// utf8TestImpls lists the implementations of validUTF8 on arm64.
+func utf8TestImpls() []utf8TestImpl {
+	return []utf8TestImpl{
+		{"generic", utf8Generic, utf8.Valid},
+		{"NEON", utf8NEON, validUTF8NEON},
+	}
+}
