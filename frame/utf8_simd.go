@@ -29,11 +29,15 @@ import "unicode/utf8"
 //     fourth byte that is a continuation byte cancels the bit, one that is
 //     not sets it.
 //
-// Any non-zero result anywhere means invalid. The last block of an input is
-// checked with zero bytes after the end, so a sequence cut short by the end
-// of the input shows up as a lead byte or a third or fourth byte that is not
-// followed by a continuation byte. Blocks of ASCII skip the lookups; they
-// only check that the block before them does not end inside a sequence.
+// Any non-zero result anywhere means invalid. The input must also not end
+// inside a sequence: with a byte C0..FF last, E0..FF second to last or
+// F0..FF third to last. The same test, done with one more saturating
+// subtraction, lets a block of ASCII skip the lookups: it only has to check
+// that the block before it does not end inside a sequence. The bytes after
+// the last full block are checked as part of the last block-sized stretch
+// of the input; only an input shorter than one block is copied instead, to
+// a zeroed buffer, where the zeros that follow it expose a sequence cut
+// short like any other byte that should have been a continuation byte.
 
 // utf8Kernel names one implementation of validUTF8.
 type utf8Kernel uint8

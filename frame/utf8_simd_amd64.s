@@ -17,7 +17,7 @@
 //	0x40  F0 followed by 80..8F (overlong 4-byte form), or F5..FF followed
 //	      by 80..8F (above U+10FFFF)
 //	0x80  80..BF followed by 80..BF (allowed only for the third and fourth
-//	      byte of a sequence, see the XOR below)
+//	      byte of a sequence, see CHECK32)
 //
 // The three tables hold, for each nibble value, the classes that nibble
 // allows: a class is reported when the high nibble of prev1, the low nibble
@@ -300,7 +300,7 @@ avx2Done:
 // func validUTF8SSE(p []byte) bool
 //
 // The same as validUTF8AVX2 with 16-byte blocks: X6 holds the previous 16
-// bytes and X7 the errors, the main loop takes 32 bytes at a time, and the
+// bytes and X7 the errors, the main loop takes 64 bytes at a time, and the
 // tail is checked as part of the last 16 bytes of p, or from a zeroed
 // 16-byte buffer on the stack when p is shorter than 16 bytes. Only SSE2 and
 // SSSE3 instructions are used.
@@ -320,33 +320,43 @@ TEXT ·validUTF8SSE(SB), NOSPLIT, $16-25
 	PXOR  X7, X7
 	PXOR  X6, X6
 
-sseLoop32:
-	CMPQ     CX, $32
+sseLoop64:
+	CMPQ     CX, $64
 	JB       sseBlock16
 	MOVOU    (SI), X0
 	MOVOU    16(SI), X1
-	MOVO     X0, X2
-	POR      X1, X2
-	PMOVMSKB X2, AX
+	MOVOU    32(SI), X2
+	MOVOU    48(SI), X3
+	POR      X1, X0
+	POR      X3, X2
+	POR      X2, X0
+	PMOVMSKB X0, AX
 	TESTL    AX, AX
-	JNZ      sseCheck32
+	JNZ      sseCheck64
 
 	// All ASCII: only the previous block may be unfinished.
 	MOVO    X6, X2
 	PSUBUSB X8, X2
 	POR     X2, X7
-	MOVO    X1, X6
-	ADDQ    $32, SI
-	SUBQ    $32, CX
-	JMP     sseLoop32
+	MOVO    X3, X6
+	ADDQ    $64, SI
+	SUBQ    $64, CX
+	JMP     sseLoop64
 
-sseCheck32:
+sseCheck64:
+	// The ASCII test used up the registers, so the blocks are loaded
+	// again, alternately into X0 and X1; the last goes to X6 directly.
+	MOVOU 0(SI), X0
 	CHECK16(X0, X6)
+	MOVOU 16(SI), X1
 	CHECK16(X1, X0)
-	MOVO X1, X6
-	ADDQ $32, SI
-	SUBQ $32, CX
-	JMP  sseLoop32
+	MOVOU 32(SI), X0
+	CHECK16(X0, X1)
+	MOVOU 48(SI), X6
+	CHECK16(X6, X0)
+	ADDQ  $64, SI
+	SUBQ  $64, CX
+	JMP   sseLoop64
 
 sseBlock16:
 	CMPQ     CX, $16
@@ -367,6 +377,7 @@ sseNext16:
 	MOVO X0, X6
 	ADDQ $16, SI
 	SUBQ $16, CX
+	JMP  sseBlock16
 
 sseTail:
 	TESTQ CX, CX

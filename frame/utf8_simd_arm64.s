@@ -17,9 +17,9 @@
 //	0x70  FF everywhere but the last three bytes, which are EF, DF, BF
 //
 // Go's assembler has no UQSUB (unsigned saturating subtract), so it is
-// written as WORD with the instruction in the comment. Its operands are
-// fixed registers: V5, V6 and V7 as temporaries, V20, V21 and V23 for the
-// constants they are subtracted, V0 and V25 as blocks.
+// encoded with WORD, the instruction given in a comment. An encoded
+// instruction cannot take its registers from macro arguments, so every
+// UQSUB works on fixed registers.
 DATA utf8Tables<>+0x00(SB)/8, $0x0f0f0f0f0f0f0f0f
 DATA utf8Tables<>+0x08(SB)/8, $0x0f0f0f0f0f0f0f0f
 DATA utf8Tables<>+0x10(SB)/8, $0x0202020202020202

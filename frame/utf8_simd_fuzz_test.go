@@ -31,7 +31,10 @@ func FuzzValidUTF8(f *testing.F) {
 // are the bytes of sizes (0 to 255, the rest of p after the last) and checks
 // every Write and the final Complete against the references of utf8_test.go,
 // once with each implementation of validUTF8 (or the one named by
-// -utf8impl) behind Write.
+// -utf8impl) behind Write. Unlike FuzzUTF8Validator (fuzz_test.go), which
+// splits at one point or into equal pieces of at most 16 bytes, the pieces
+// here are many, of any length the fuzzer picks, and long enough for Write
+// to reach the vector code.
 func FuzzUTF8ValidatorStream(f *testing.F) {
 	rng := rand.New(rand.NewSource(1))
 	for i, s := range utf8Samples(rng) {

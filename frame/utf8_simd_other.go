@@ -11,4 +11,5 @@ const utf8VectorMin = 0
 // utf8Use is always utf8Generic here; tests read it.
 var utf8Use = utf8Generic
 
+// validUTF8Vector is utf8.Valid.
 func validUTF8Vector(p []byte) bool { return utf8.Valid(p) }
