@@ -1,7 +1,5 @@
 package frame
 
-import "unicode/utf8"
-
 // RFC 6455 §8.1: when an endpoint is to interpret a byte stream as UTF-8 but
 // finds that the byte stream is not, in fact, a valid UTF-8 stream, that
 // endpoint MUST _Fail the WebSocket Connection_. Text messages may arrive in
@@ -65,11 +63,11 @@ func (v *UTF8Validator) Write(p []byte) bool {
 	}
 	p = p[i:]
 	// p now starts on a code point boundary. Everything up to the start of
-	// an incomplete trailing sequence goes to utf8.Valid, which is fast,
-	// especially on ASCII; only the at most 3 trailing bytes take the byte
-	// at a time path.
+	// an incomplete trailing sequence goes to validUTF8, which checks 16 or
+	// 32 bytes at a time where the CPU allows; only the at most 3 trailing
+	// bytes take the byte at a time path.
 	cut := completePrefix(p)
-	if !utf8.Valid(p[:cut]) {
+	if !validUTF8(p[:cut]) {
 		v.bad = true
 		return false
 	}
@@ -157,8 +155,12 @@ func completePrefix(p []byte) int {
 	return n
 }
 
-// ValidUTF8 reports whether p is entirely valid UTF-8. It is utf8.Valid,
-// provided so that callers holding a whole message need only this package.
+// ValidUTF8 reports whether p is entirely valid UTF-8 as defined by RFC 3629
+// §4, for callers holding a whole message. Its answer is always that of
+// [unicode/utf8.Valid]. On amd64 with SSSE3 or AVX2 and on arm64, inputs of
+// 16 bytes or more are checked 16 or 32 bytes at a time with vector
+// instructions, which is several times faster on text that is not ASCII.
+// It does not allocate.
 func ValidUTF8(p []byte) bool {
-	return utf8.Valid(p)
+	return validUTF8(p)
 }
