@@ -3,6 +3,8 @@ package frame
 import (
 	"bytes"
 	"math/rand"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -48,14 +50,14 @@ func isValidPrefix(p []byte) bool {
 }
 
 // firstBad returns the index of the first byte at which p stops being a
-// valid prefix, or -1 if p is a valid prefix.
+// valid prefix, or -1 if p is a valid prefix. The prefixes of a valid prefix
+// are valid prefixes, so a binary search finds it.
 func firstBad(p []byte) int {
-	for i := range p {
-		if !isValidPrefix(p[:i+1]) {
-			return i
-		}
+	i := sort.Search(len(p), func(i int) bool { return !isValidPrefix(p[:i+1]) })
+	if i == len(p) {
+		return -1
 	}
-	return -1
+	return i
 }
 
 func TestUTF8Validator(t *testing.T) {
@@ -333,6 +335,37 @@ func BenchmarkUTF8Validator(b *testing.B) {
 				copy(dst, in.text)
 			}
 		})
+		// ValidUTF8 and each implementation of validUTF8 at message
+		// sizes: 256 B and 1 KiB (cut at a rune boundary) and the whole
+		// text, the "16KiB" of the benchmarks below (16380 bytes of
+		// ASCII, 14014 of multibyte text).
+		for _, size := range []int{256, 1 << 10, len(in.text)} {
+			text := in.text[:runeStart(in.text, size)]
+			sizeName := "/size=" + strconv.Itoa(size)
+			if size == len(in.text) {
+				sizeName = "/size=16KiB"
+			}
+			b.Run(in.name+"/ValidUTF8"+sizeName, func(b *testing.B) {
+				b.SetBytes(int64(len(text)))
+				for i := 0; i < b.N; i++ {
+					if !ValidUTF8(text) {
+						b.Fatal("valid text rejected")
+					}
+				}
+			})
+			for _, impl := range testUTF8Impls(b) {
+				impl := impl
+				b.Run(in.name+"/validUTF8"+sizeName+"/impl="+impl.name, func(b *testing.B) {
+					useUTF8Impl(b, impl)
+					b.SetBytes(int64(len(text)))
+					for i := 0; i < b.N; i++ {
+						if !validUTF8(text) {
+							b.Fatal("valid text rejected")
+						}
+					}
+				})
+			}
+		}
 		for _, chunk := range []int{0, 1000} {
 			chunk := chunk
 			name := in.name + "/whole"
