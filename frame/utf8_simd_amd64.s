@@ -6,56 +6,16 @@
 // utf8_simd.go. Each function accumulates an error vector, ORing in the
 // result of every block, and reports whether it is zero at the end.
 //
-// Error classes, one bit each, for a pair of bytes (prev1, cur):
+// The tables and their layout are in utf8_simd_tables.h; this file adds:
 //
-//	0x01  lead byte C0..FF followed by 00..7F or C0..FF (sequence too short)
-//	0x02  00..7F followed by a continuation byte 80..BF (too long)
-//	0x04  E0 followed by 80..9F (overlong 3-byte form)
-//	0x08  F4..FF followed by 90..BF (above U+10FFFF)
-//	0x10  ED followed by A0..BF (surrogate)
-//	0x20  C0 or C1 followed by 80..BF (overlong 2-byte form)
-//	0x40  F0 followed by 80..8F (overlong 4-byte form), or F5..FF followed
-//	      by 80..8F (above U+10FFFF)
-//	0x80  80..BF followed by 80..BF (allowed only for the third and fourth
-//	      byte of a sequence, see CHECK32)
-//
-// The three tables hold, for each nibble value, the classes that nibble
-// allows: a class is reported when the high nibble of prev1, the low nibble
-// of prev1 and the high nibble of cur all allow it.
-//
-// Offsets into utf8Tables:
-//
-//	0x00  0x0F in every byte, to isolate a nibble
-//	0x10  classes by high nibble of prev1:
-//	      0-7: 0x02; 8-B: 0x80; C: 0x21; D: 0x01; E: 0x15; F: 0x49
-//	0x20  classes by low nibble of prev1: 0x83 (the classes that do not
-//	      depend on it) in all, plus 0: 0x64; 1: 0x20; 4: 0x08;
-//	      5-C, E, F: 0x48; D: 0x58
-//	0x30  classes by high nibble of cur:
-//	      0-7: 0x01; 8: 0xE6; 9: 0xAE; A, B: 0xBA; C-F: 0x01
-//	0x40  0x60 = 0xE0-0x80 in every byte: a byte minus this, saturated, has
-//	      its high bit set exactly when the byte is E0..FF
-//	0x50  0x70 = 0xF0-0x80 likewise for F0..FF
-//	0x60  0x80 in every byte
 //	0x70  32 bytes: FF everywhere but the last three, which are EF, DF, BF.
 //	      Subtracted with saturation from a block, it leaves a non-zero byte
 //	      exactly when the block ends inside a sequence: F0..FF three bytes
 //	      from the end, E0..FF two bytes from it, or C0..FF last. The SSE
 //	      code uses its last 16 bytes.
-DATA utf8Tables<>+0x00(SB)/8, $0x0f0f0f0f0f0f0f0f
-DATA utf8Tables<>+0x08(SB)/8, $0x0f0f0f0f0f0f0f0f
-DATA utf8Tables<>+0x10(SB)/8, $0x0202020202020202
-DATA utf8Tables<>+0x18(SB)/8, $0x4915012180808080
-DATA utf8Tables<>+0x20(SB)/8, $0xcbcbcb8b8383a3e7
-DATA utf8Tables<>+0x28(SB)/8, $0xcbcbdbcbcbcbcbcb
-DATA utf8Tables<>+0x30(SB)/8, $0x0101010101010101
-DATA utf8Tables<>+0x38(SB)/8, $0x01010101babaaee6
-DATA utf8Tables<>+0x40(SB)/8, $0x6060606060606060
-DATA utf8Tables<>+0x48(SB)/8, $0x6060606060606060
-DATA utf8Tables<>+0x50(SB)/8, $0x7070707070707070
-DATA utf8Tables<>+0x58(SB)/8, $0x7070707070707070
-DATA utf8Tables<>+0x60(SB)/8, $0x8080808080808080
-DATA utf8Tables<>+0x68(SB)/8, $0x8080808080808080
+
+#include "utf8_simd_tables.h"
+
 DATA utf8Tables<>+0x70(SB)/8, $0xffffffffffffffff
 DATA utf8Tables<>+0x78(SB)/8, $0xffffffffffffffff
 DATA utf8Tables<>+0x80(SB)/8, $0xffffffffffffffff

@@ -3,37 +3,17 @@
 #include "textflag.h"
 
 // UTF-8 validation with TBL table lookups, 16 bytes at a time; the method is
-// described in utf8_simd.go and the tables in utf8_simd_amd64.s, whose
-// layout this file follows except that the block-end thresholds are 16
-// bytes long:
+// described in utf8_simd.go and the shared tables in utf8_simd_tables.h;
+// this file adds the 16-byte block-end thresholds:
 //
-//	0x00  0x0F in every byte
-//	0x10  classes by high nibble of prev1
-//	0x20  classes by low nibble of prev1
-//	0x30  classes by high nibble of cur
-//	0x40  0x60 = 0xE0-0x80 in every byte
-//	0x50  0x70 = 0xF0-0x80 in every byte
-//	0x60  0x80 in every byte
 //	0x70  FF everywhere but the last three bytes, which are EF, DF, BF
 //
 // Go's assembler has no UQSUB (unsigned saturating subtract), so it is
 // encoded with WORD, the instruction given in a comment. An encoded
 // instruction cannot take its registers from macro arguments, so every
 // UQSUB works on fixed registers.
-DATA utf8Tables<>+0x00(SB)/8, $0x0f0f0f0f0f0f0f0f
-DATA utf8Tables<>+0x08(SB)/8, $0x0f0f0f0f0f0f0f0f
-DATA utf8Tables<>+0x10(SB)/8, $0x0202020202020202
-DATA utf8Tables<>+0x18(SB)/8, $0x4915012180808080
-DATA utf8Tables<>+0x20(SB)/8, $0xcbcbcb8b8383a3e7
-DATA utf8Tables<>+0x28(SB)/8, $0xcbcbdbcbcbcbcbcb
-DATA utf8Tables<>+0x30(SB)/8, $0x0101010101010101
-DATA utf8Tables<>+0x38(SB)/8, $0x01010101babaaee6
-DATA utf8Tables<>+0x40(SB)/8, $0x6060606060606060
-DATA utf8Tables<>+0x48(SB)/8, $0x6060606060606060
-DATA utf8Tables<>+0x50(SB)/8, $0x7070707070707070
-DATA utf8Tables<>+0x58(SB)/8, $0x7070707070707070
-DATA utf8Tables<>+0x60(SB)/8, $0x8080808080808080
-DATA utf8Tables<>+0x68(SB)/8, $0x8080808080808080
+#include "utf8_simd_tables.h"
+
 DATA utf8Tables<>+0x70(SB)/8, $0xffffffffffffffff
 DATA utf8Tables<>+0x78(SB)/8, $0xbfdfefffffffffff
 GLOBL utf8Tables<>(SB), RODATA|NOPTR, $128
