@@ -110,13 +110,23 @@ func (b *readBuffer) filled(m int) {
 }
 
 // writeQueue holds a connection's output until Flush: frame headers and
-// small payloads in a buffer from its pool, followed by at most one large
-// payload, referenced rather than copied.
+// small payloads in buffers from its pool, filled in turn, followed by at
+// most one large payload, referenced rather than copied. Output that
+// outgrows one buffer (corked frames) takes another from the pool rather
+// than a larger copy; Flush sends them all with one writev.
 type writeQueue struct {
 	pool *Pool
-	out  *Buffer
-	n    int32 // bytes queued in out
+	out  *Buffer // the buffer being filled
+	n    int32   // bytes queued in out
+	full []filledBuffer
 	big  []byte
+	iov  [][]byte // what Flush sends, kept for the next Flush
+}
+
+// filledBuffer is a buffer queued before out, holding n bytes.
+type filledBuffer struct {
+	b *Buffer
+	n int32
 }
 
 // referencedWrite is the payload size from which WriteBinary keeps a
@@ -124,10 +134,12 @@ type writeQueue struct {
 // in one writev.
 const referencedWrite = 2048
 
-// malloc returns n bytes of the buffer for the caller to fill. A large
-// payload must not be queued (the caller flushes it first).
+// malloc returns n contiguous bytes of the output for the caller to
+// fill. A large payload must not be queued (the caller flushes it first).
 func (q *writeQueue) malloc(n int) []byte {
-	q.reserve(n)
+	if q.out == nil || len(q.out.B)-int(q.n) < n {
+		q.next(n)
+	}
 	l := int(q.n)
 	q.n += int32(n)
 	return q.out.B[l : l+n]
@@ -140,37 +152,64 @@ func (q *writeQueue) add(p []byte) {
 		q.big = p
 		return
 	}
-	q.reserve(len(p))
-	q.n += int32(copy(q.out.B[q.n:], p))
-}
-
-// reserve makes room for n more bytes in the buffer.
-func (q *writeQueue) reserve(n int) {
-	if q.out == nil {
-		q.out = q.pool.Get()
-		q.n = 0
-	}
-	if len(q.out.B)-int(q.n) < n {
-		// Rare: more small writes than the buffer holds before a Flush.
-		grown := &Buffer{B: make([]byte, 2*len(q.out.B)+n)}
-		copy(grown.B, q.out.B[:q.n])
-		q.pool.Put(q.out)
-		q.out = grown
+	for len(p) > 0 {
+		if q.out == nil || int(q.n) == len(q.out.B) {
+			q.next(0)
+		}
+		m := copy(q.out.B[q.n:], p)
+		q.n += int32(m)
+		p = p[m:]
 	}
 }
 
-// queued returns what Flush must send: the buffered bytes, then big.
-func (q *writeQueue) queued() (small, big []byte) {
+// next queues out as filled and takes a buffer with room for n bytes: one
+// from the pool, or (rare: n past the pool's size) one of exactly n bytes,
+// which the pool drops when it comes back.
+func (q *writeQueue) next(n int) {
 	if q.out != nil {
-		small = q.out.B[:q.n]
+		if q.n > 0 {
+			q.full = append(q.full, filledBuffer{q.out, q.n})
+		} else {
+			q.pool.Put(q.out)
+		}
 	}
-	return small, q.big
+	if n > q.pool.Size() {
+		q.out = &Buffer{B: make([]byte, n)}
+	} else {
+		q.out = q.pool.Get()
+	}
+	q.n = 0
 }
 
-// reset empties the queue and gives the buffer back (a grown one is not
-// the pool's size, and the pool drops it).
+// buffers returns what Flush must send, in order: the filled buffers, then
+// big. Its elements are the queue's to reuse; the caller may consume them.
+func (q *writeQueue) buffers() [][]byte {
+	iov := q.iov[:0]
+	for _, f := range q.full {
+		iov = append(iov, f.b.B[:f.n])
+	}
+	if q.n > 0 {
+		iov = append(iov, q.out.B[:q.n])
+	}
+	if q.big != nil {
+		iov = append(iov, q.big)
+	}
+	q.iov = iov
+	return iov
+}
+
+// reset empties the queue and gives the buffers back (one not of the
+// pool's size is dropped).
 func (q *writeQueue) reset() {
 	q.big = nil
+	for i := range q.iov {
+		q.iov[i] = nil
+	}
+	for i, f := range q.full {
+		q.pool.Put(f.b)
+		q.full[i] = filledBuffer{}
+	}
+	q.full = q.full[:0]
 	if q.out != nil {
 		q.pool.Put(q.out)
 		q.out, q.n = nil, 0

@@ -195,30 +195,28 @@ func (t *PolledSocket) WriteBinary(b []byte) (int, error) {
 // Flush writes everything queued, with one system call where the socket
 // takes it all, and gives the output buffer back.
 func (t *PolledSocket) Flush() error {
-	err := t.writeAll(t.queue.queued())
+	err := t.writeAll(t.queue.buffers())
 	t.queue.reset()
 	return err
 }
 
-// writeAll writes a then b, waiting for room while the socket is full.
-func (t *PolledSocket) writeAll(a, b []byte) error {
-	if len(a) == 0 && len(b) == 0 {
-		return nil
+// writeAll writes iov's buffers in order, waiting for room while the
+// socket is full. It consumes iov's elements as they are written.
+func (t *PolledSocket) writeAll(iov [][]byte) error {
+	for len(iov) > 0 && len(iov[0]) == 0 {
+		iov = iov[1:]
 	}
 	prepared := false
-	for len(a)+len(b) > 0 {
+	for len(iov) > 0 {
 		if t.closed.Load() {
 			return t.opError("write", net.ErrClosed)
 		}
 		var n int
 		var err error
-		switch {
-		case len(b) == 0:
-			n, err = syscall.Write(int(t.fd), a)
-		case len(a) == 0:
-			n, err = syscall.Write(int(t.fd), b)
-		default:
-			n, err = unix.Writev(int(t.fd), [][]byte{a, b})
+		if len(iov) == 1 {
+			n, err = syscall.Write(int(t.fd), iov[0])
+		} else {
+			n, err = unix.Writev(int(t.fd), iov)
 		}
 		switch {
 		case err == syscall.EINTR:
@@ -241,11 +239,12 @@ func (t *PolledSocket) writeAll(a, b []byte) error {
 		case err != nil:
 			return t.opError("write", os.NewSyscallError("write", err))
 		}
-		if n >= len(a) {
-			b = b[n-len(a):]
-			a = nil
-		} else {
-			a = a[n:]
+		for len(iov) > 0 && n >= len(iov[0]) {
+			n -= len(iov[0])
+			iov = iov[1:]
+		}
+		if len(iov) > 0 {
+			iov[0] = iov[0][n:]
 		}
 	}
 	return nil

@@ -175,6 +175,46 @@ func TestPolledSocketWrites(t *testing.T) {
 	}
 }
 
+// TestPolledSocketWritesManyBuffers: output queued in many pooled buffers
+// leaves in order through a socket that fills up, so that writev returns
+// short counts that end inside a buffer and the write waits for room.
+func TestPolledSocketWritesManyBuffers(t *testing.T) {
+	s, client := polledPair(t, nil)
+	// Small socket buffers, so that each writev takes part of the output.
+	if err := syscall.SetsockoptInt(int(s.fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, 4096); err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	for i := 0; i < 1000; i++ {
+		p := bytes.Repeat([]byte{byte(i)}, 1000+i%7)
+		_, _ = s.WriteBinary(p)
+		want = append(want, p...)
+	}
+	if len(s.queue.full) < 100 {
+		t.Fatalf("%d buffers queued, want the output spread over many", len(s.queue.full))
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		b := make([]byte, len(want))
+		_ = client.SetReadDeadline(time.Now().Add(20 * time.Second))
+		time.Sleep(50 * time.Millisecond) // let the socket fill first
+		if _, err := io.ReadFull(client, b); err != nil {
+			b = nil
+		}
+		got <- b
+	}()
+	_ = s.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; !bytes.Equal(b, want) {
+		t.Fatal("the peer read something else")
+	}
+	if s.queue.out != nil || len(s.queue.full) != 0 {
+		t.Fatal("buffers kept after Flush")
+	}
+}
+
 func TestPolledSocketCloseWakesAndDestroyCloses(t *testing.T) {
 	s, client := polledPair(t, nil)
 	errc := make(chan error, 1)

@@ -45,7 +45,6 @@ type Socket struct {
 
 	// Write side: the output queued until Flush.
 	queue writeQueue
-	iov   [2][]byte
 	bufs  net.Buffers
 }
 
@@ -185,16 +184,15 @@ func (t *Socket) WriteBinary(b []byte) (int, error) {
 // gives the output buffer back to its pool.
 func (t *Socket) Flush() error {
 	var err error
-	small, big := t.queue.queued()
-	switch {
-	case big != nil:
-		t.iov[0], t.iov[1] = small, big
-		t.bufs = t.iov[:]
+	switch iov := t.queue.buffers(); len(iov) {
+	case 0:
+	case 1:
+		_, err = t.conn.Write(iov[0])
+	default:
+		t.bufs = iov
 		_, err = t.bufs.WriteTo(t.conn)
 		err = socketOpError(err, "write")
-		t.iov[0], t.iov[1] = nil, nil
-	case len(small) > 0:
-		_, err = t.conn.Write(small)
+		t.bufs = nil
 	}
 	t.queue.reset()
 	return err
