@@ -40,6 +40,7 @@ type config struct {
 	window   int
 	dialers  int
 	text     bool
+	coalesce bool
 	timeout  time.Duration
 }
 
@@ -58,6 +59,7 @@ func main() {
 	flag.IntVar(&c.window, "window", 4, "broadcast: messages the sender may have out before every receiver got the oldest")
 	flag.IntVar(&c.dialers, "dialers", 32, "idle, broadcast: concurrent dials")
 	flag.BoolVar(&c.text, "text", false, "pingpong, throughput: send text messages of Chinese chat mixed with ASCII (valid UTF-8, which every server validates) instead of binary ones")
+	flag.BoolVar(&c.coalesce, "coalesce", false, "throughput: each connection sends every message it may send at that moment in one writev (messages of up to 16 KiB), as a pipelining client with a buffered writer does, instead of one write per message")
 	flag.DurationVar(&c.timeout, "timeout", 5*time.Minute, "hard limit for the whole run")
 	flag.Parse()
 
@@ -120,6 +122,9 @@ func (c *config) params() map[string]string {
 		p["warmup_n"] = strconv.Itoa(c.warmupN)
 	case "throughput":
 		p["inflight"] = strconv.Itoa(c.inflight)
+		if c.coalesce {
+			p["coalesce"] = "true"
+		}
 		p["duration"] = c.duration.String()
 		p["warmup"] = c.warmup.String()
 	case "broadcast":

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -19,6 +20,10 @@ import (
 )
 
 const bigReadBuffer = 64 << 10
+
+// coalesceMax is the largest message -coalesce sends several of in one
+// writev: past it one message is already a large write.
+const coalesceMax = 16 << 10
 
 // pingpong: one connection, one message of c.size bytes at a time; each
 // round trip (write, then read the echo) is timed on its own.
@@ -142,7 +147,8 @@ func throughput(c config, res *result.Load) error {
 		wg.Add(2)
 		go func(w *worker) { // writer
 			defer wg.Done()
-			for i := 0; ; i++ {
+			batch := make(net.Buffers, 0, c.inflight)
+			for i := 0; ; {
 				select {
 				case <-stop:
 					if err := w.conn.WriteRaw(endFrame); err != nil {
@@ -151,7 +157,22 @@ func throughput(c config, res *result.Load) error {
 					return
 				case tokens <- struct{}{}:
 				}
-				if err := w.conn.WriteRaw(frames[i%variants]); err != nil {
+				batch = append(batch[:0], frames[i%variants])
+				i++
+				// With -coalesce, every message that may go now goes in
+				// the same writev, as a pipelining client's buffered
+				// writer would send them.
+				for c.coalesce && len(batch) < c.inflight && c.size <= coalesceMax {
+					select {
+					case tokens <- struct{}{}:
+						batch = append(batch, frames[i%variants])
+						i++
+						continue
+					default:
+					}
+					break
+				}
+				if err := w.conn.WriteBatch(batch); err != nil {
 					errc <- fmt.Errorf("write: %w", err)
 					return
 				}

@@ -181,6 +181,17 @@ func (c *Conn) WriteRaw(frame []byte) error {
 	return err
 }
 
+// WriteBatch writes ready-made frames with one writev where the
+// connection allows it. The frames' bytes are not modified, but the
+// slice's elements are: WriteTo consumes them as it writes.
+func (c *Conn) WriteBatch(frames net.Buffers) error {
+	if len(frames) == 1 {
+		return c.WriteRaw(frames[0])
+	}
+	_, err := frames.WriteTo(c.nc)
+	return err
+}
+
 // SetReadDeadline sets the read deadline of the TCP connection.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.nc.SetReadDeadline(t) }
 
