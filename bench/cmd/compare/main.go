@@ -151,6 +151,7 @@ type Report struct {
 	GOMAXPROCS  int        `json:"gomaxprocs"`
 	ServerProcs int        `json:"server_gomaxprocs"`
 	Echo        string     `json:"echo"`
+	Coalesce    bool       `json:"coalesce,omitempty"`
 	Runs        []Run      `json:"runs"`
 }
 
@@ -181,6 +182,7 @@ type options struct {
 	gomaxprocs  int
 	serverProcs int
 	echo        string
+	coalesce    bool
 	date        string
 	noSave      bool
 }
@@ -203,6 +205,7 @@ func main() {
 	flag.IntVar(&o.gomaxprocs, "gomaxprocs", 1, "GOMAXPROCS of the server and of the load generator")
 	flag.IntVar(&o.serverProcs, "server-gomaxprocs", 0, "GOMAXPROCS of the server only (default: -gomaxprocs); the server stays pinned to one CPU")
 	flag.StringVar(&o.echo, "echo", "auto", "passed to every server as -echo")
+	flag.BoolVar(&o.coalesce, "coalesce", false, "passed to the load generator in every throughput workload: each connection sends the messages it may send at once in one writev, as a pipelining client does")
 	flag.StringVar(&o.date, "date", time.Now().Format("2006-01-02"), "date in the result file names")
 	flag.BoolVar(&o.noSave, "no-save", false, "print the table only; write no files")
 	from := flag.String("from", "", "print the table of an earlier run's raw JSON (results/<date>.json) and exit")
@@ -257,6 +260,13 @@ func main() {
 			o.workloads[i].Args = o.workloads[i].quick
 		}
 	}
+	if o.coalesce {
+		for i, w := range o.workloads {
+			if len(w.Args) > 1 && w.Args[1] == "throughput" {
+				o.workloads[i].Args = append(w.Args[:len(w.Args):len(w.Args)], "-coalesce")
+			}
+		}
+	}
 	for _, b := range []string{o.serverBin, o.loadBin} {
 		if _, err := os.Stat(b); err != nil {
 			fatalf("%v (build first: make -C bench build)", err)
@@ -267,6 +277,7 @@ func main() {
 		Date: o.date, Started: time.Now(), Quick: o.quick, Rounds: o.rounds,
 		Impls: o.impls, Workloads: o.workloads, Machine: machine(),
 		GOMAXPROCS: o.gomaxprocs, ServerProcs: o.serverProcs, Echo: o.echo,
+		Coalesce: o.coalesce,
 	}
 	pin := pinning(&o)
 	rep.Pinning = pin.desc

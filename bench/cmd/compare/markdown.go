@@ -115,6 +115,9 @@ func markdown(rep *Report) string {
 	fmt.Fprintf(&b, "- Machine: %d × %s, Linux %s, %s; library at %s\n", m.CPUs, m.CPUModel, m.Kernel, m.GoVersion, orDash(m.LibraryHead))
 	fmt.Fprintf(&b, "- %s\n", rep.Pinning)
 	fmt.Fprintf(&b, "- %d interleaved rounds (each round runs every workload against every server in turn, a fresh server process per run); echo loops: -echo %s\n", rep.Rounds, rep.Echo)
+	if rep.Coalesce {
+		fmt.Fprintf(&b, "- the load generator ran with -coalesce: in the throughput workloads each connection sends the messages it may send at once (up to 16 KiB each) in one writev\n")
+	}
 	fmt.Fprintf(&b, "- Load average (1, 5, 15 min) at start: %s; at end: %s. Other processes share the machine: treat differences under ~15%% as noise.\n", orDash(m.LoadStart), orDash(m.LoadEnd))
 	fmt.Fprintf(&b, "- Cells: median over the rounds (min–max). **÷ peer** is %s's median divided by that server's median, for the metric named in the column; whether above 1 is good depends on the metric (↑ higher is better, ↓ lower is better).\n\n", reference)
 
