@@ -84,9 +84,9 @@ func (c *Conn) closeIfHandshakeDone() {
 // output buffer (see "Corked writes" in the package documentation) are
 // sent first, waiting at most a second for a peer that does not read.
 //
-// To close the WebSocket politely, first send a close message with
-// WriteControl(CloseMessage, FormatCloseMessage(code, text), deadline) and
-// read until the peer's close arrives.
+// To close the WebSocket politely, call CloseHandshake instead: it sends a
+// close message, reads until the peer's close arrives or a timeout passes,
+// and then closes.
 func (c *Conn) Close() error {
 	err := ErrConnClosed
 	c.closeOnce.Do(func() {

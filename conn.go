@@ -80,6 +80,7 @@ type Conn struct {
 	wd                 deadline
 	cork               corkState
 	closeSent          atomic.Bool
+	pings              atomic.Pointer[pings] // Ping's, made on first use
 	compressionEnabled atomic.Bool
 	compressionLevel   atomic.Int32
 

@@ -132,6 +132,7 @@ func (c *Conn) handleControl(h frame.Header) error {
 		}
 		return c.defaultPingHandler(string(payload))
 	case frame.OpPong:
+		c.pongReceived(payload)
 		if h := c.pongHandler.Load(); h != nil {
 			return (*h)(string(payload))
 		}
