@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"strings"
 	"time"
+
+	"github.com/cloudwego/hertz/pkg/app"
 
 	"github.com/hertzws/websocket"
 )
@@ -114,4 +117,25 @@ func ExampleConn_CloseHandshake() {
 	// client read: goodbye
 	// client got close: 1000 done
 	// server's CloseHandshake: <nil>
+}
+
+// Decide compression per request: decline it for Safari, whose
+// permessage-deflate support has had bugs, and keep no context between
+// messages for a route whose clients are many and idle.
+func ExampleHertzUpgrader_compressionFor() {
+	upgrader := &websocket.HertzUpgrader{
+		EnableCompression: true,
+		CompressionFor: func(ctx *app.RequestContext, opts websocket.CompressionOptions) (websocket.CompressionOptions, bool) {
+			ua := string(ctx.UserAgent())
+			if strings.Contains(ua, "Safari/") && !strings.Contains(ua, "Chrome/") {
+				return opts, false // upgraded without compression
+			}
+			if strings.HasPrefix(string(ctx.Path()), "/feed") {
+				opts.ServerNoContextTakeover = true
+				opts.ClientNoContextTakeover = true
+			}
+			return opts, true
+		},
+	}
+	_ = upgrader
 }

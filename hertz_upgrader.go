@@ -83,6 +83,17 @@ type HertzUpgrader struct {
 	// is true. The zero value suits most servers; see CompressionOptions.
 	Compression CompressionOptions
 
+	// CompressionFor, when set, decides compression for each request that
+	// offers permessage-deflate while EnableCompression is true. It gets
+	// the request and a copy of Compression, and returns the options for
+	// this connection, or false to decline compression for it: the
+	// connection is then upgraded uncompressed, never refused. Use it to
+	// turn compression off for clients known to mishandle compressed
+	// frames (matched on User-Agent, say), or to give some routes a
+	// smaller window or no context takeover. It runs on the request's
+	// goroutine before the 101 response, and must not keep ctx.
+	CompressionFor func(ctx *app.RequestContext, opts CompressionOptions) (CompressionOptions, bool)
+
 	// ReadLimit is the largest message, in bytes, a connection accepts; a
 	// larger one is refused with close code 1009 and ErrReadLimit. Zero means
 	// DefaultReadLimit (32 MiB); a negative value means no limit. The
@@ -298,16 +309,13 @@ func (u *HertzUpgrader) upgrade(ctx *app.RequestContext, s session) error {
 	}
 
 	subprotocol := u.selectSubprotocol(ctx)
-	cfg := u.options().config(subprotocol, nil)
-	cfg.budget = u.budget.get(u.ReceiveBudget)
+	opts := u.options()
+	var agreed *frame.DeflateParams
 	if u.EnableCompression {
-		// RFC 7692 §5: accept the first offer we can honour; offers we
-		// cannot are declined, never a reason to fail the handshake.
-		offers := frame.ParseExtensions(ctx.Request.Header.PeekAll("Sec-Websocket-Extensions"))
-		if agreed, ok := frame.NegotiateDeflate(offers, u.Compression.policy()); ok {
-			cfg.compression = &agreed
-		}
+		agreed = u.negotiateCompression(ctx, &opts.compression)
 	}
+	cfg := opts.config(subprotocol, agreed)
+	cfg.budget = u.budget.get(u.ReceiveBudget)
 
 	// Hertz may have read a request body in place, in the transport's
 	// input buffer, which it releases before the hijack handler runs and
@@ -355,6 +363,30 @@ func (u *HertzUpgrader) upgrade(ctx *app.RequestContext, s session) error {
 		serveHijacked(ctx, raw, hijacked, cfg, &u.live, s.blocking())
 	})
 	return nil
+}
+
+// negotiateCompression answers the request's permessage-deflate offers
+// (RFC 7692 §5): the first offer the options can honour is accepted, and
+// the others are declined, never a reason to fail the handshake.
+// CompressionFor, when set, first decides for this request, and may change
+// opts. It returns nil when the connection runs uncompressed.
+func (u *HertzUpgrader) negotiateCompression(ctx *app.RequestContext, opts *CompressionOptions) *frame.DeflateParams {
+	offers := frame.ParseExtensions(ctx.Request.Header.PeekAll("Sec-Websocket-Extensions"))
+	if !frame.OffersDeflate(offers) {
+		return nil
+	}
+	if u.CompressionFor != nil {
+		chosen, ok := u.CompressionFor(ctx, *opts)
+		if !ok {
+			return nil
+		}
+		*opts = chosen
+	}
+	agreed, ok := frame.NegotiateDeflate(offers, opts.policy())
+	if !ok {
+		return nil
+	}
+	return &agreed
 }
 
 // options are the upgrader's Conn settings.

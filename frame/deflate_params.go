@@ -274,6 +274,16 @@ func minInt(a, b int) int {
 	return b
 }
 
+// OffersDeflate reports whether offers include permessage-deflate.
+func OffersDeflate(offers []Extension) bool {
+	for _, e := range offers {
+		if equalFoldASCII(e.Name, ExtensionPermessageDeflate) {
+			return true
+		}
+	}
+	return false
+}
+
 // NegotiateDeflate is the server side of the negotiation (RFC 7692 §5, §7.1).
 // It walks offers in order, skips elements with other names and offers that
 // [ParseDeflateParams] rejects (a server declines an offer it cannot accept
