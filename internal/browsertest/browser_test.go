@@ -27,8 +27,9 @@ func chromiumPath(t *testing.T) string {
 }
 
 // newBrowser starts a headless Chromium for the test and returns the
-// context of its first tab. The browser stops when the test ends.
-func newBrowser(t *testing.T) context.Context {
+// context of its first tab; extra options come after the usual ones. The
+// browser stops when the test ends.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	log := new(lockedBuffer)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -46,6 +47,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.WindowSize(1200, 900),
 		chromedp.CombinedOutput(log),
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(func() {

@@ -14,4 +14,9 @@
 // the library's go.mod allows. `make test` at the repository root runs it.
 // Chromium is found at $CHROMIUM, else /usr/bin/chromium (apt-get install
 // chromium); without it the tests fail.
+//
+// The nginx tests put Debian's nginx, terminating TLS with a certificate
+// made for the test, in front of the echo and chat examples and open their
+// pages over https:// and wss:// through it. nginx is found at $NGINX, else
+// /usr/sbin/nginx (apt-get install nginx); without it those tests fail.
 package browsertest
