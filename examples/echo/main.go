@@ -94,6 +94,10 @@ func main() {
 	// such a mistake elsewhere harmless; it costs one small allocation per
 	// connection.
 	h.NoHijackConnPool = true
+	// On SIGTERM or Ctrl-C, Hertz shuts down gracefully and runs this hook:
+	// every connected client gets close 1001 (Going Away) before the
+	// process exits.
+	h.OnShutdown = append(h.OnShutdown, upgrader.Shutdown)
 
 	h.GET("/", home)
 	h.GET("/echo", echo)

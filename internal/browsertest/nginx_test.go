@@ -286,6 +286,29 @@ func TestNginxEcho(t *testing.T) {
 			t.Errorf("nginx's error log has no \"upstream timed out\":\n%s", e)
 		}
 	})
+
+	// Last, as it stops the echo server: SIGTERM runs upgrader.Shutdown,
+	// and the page's socket gets close 1001 (Going Away), cleanly,
+	// through nginx.
+	t.Run("graceful shutdown", func(t *testing.T) {
+		tab := accepted(t, "recommended ($http_host)")
+		step(t, tab, "watch the socket close", chromedp.Evaluate[chromedp.Void](
+			`socket.addEventListener("close", e => { window.closeSeen = {code: e.code, reason: e.reason, wasClean: e.wasClean}; })`))
+		if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatalf("SIGTERM to echo: %v", err)
+		}
+		type closeEvent struct {
+			Code     int    `json:"code"`
+			Reason   string `json:"reason"`
+			WasClean bool   `json:"wasClean"`
+		}
+		waitFor(t, tab, "the close event", `window.closeSeen !== undefined`)
+		ev := eval[closeEvent](t, tab, `window.closeSeen`)
+		if ev.Code != 1001 || !ev.WasClean {
+			t.Errorf("socket closed with %+v, want code 1001, clean", ev)
+		}
+		t.Logf("echo shutdown through nginx: close event code %d, reason %q, wasClean %v", ev.Code, ev.Reason, ev.WasClean)
+	})
 }
 
 // TestNginxChat runs two chat tabs through nginx, then stops the chat
