@@ -147,3 +147,26 @@ func screenshot(t *testing.T, tab context.Context, name string) {
 		t.Logf("screenshot: %s", path)
 	}
 }
+
+// closeEvent is what a page's WebSocket close event said.
+type closeEvent struct {
+	Code     int    `json:"code"`
+	Reason   string `json:"reason"`
+	WasClean bool   `json:"wasClean"`
+}
+
+// watchSocketClose records the close event of the page's socket (the
+// top-level variable of the echo and chat pages) for socketClosed.
+func watchSocketClose(t *testing.T, tab context.Context) {
+	t.Helper()
+	step(t, tab, "watch the socket close", chromedp.Evaluate[chromedp.Void](
+		`socket.addEventListener("close", e => { window.closeSeen = {code: e.code, reason: e.reason, wasClean: e.wasClean}; })`))
+}
+
+// socketClosed waits for the close event watchSocketClose records and
+// returns it.
+func socketClosed(t *testing.T, tab context.Context, what string) closeEvent {
+	t.Helper()
+	waitFor(t, tab, what, `window.closeSeen !== undefined`)
+	return eval[closeEvent](t, tab, `window.closeSeen`)
+}

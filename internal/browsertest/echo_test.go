@@ -85,17 +85,41 @@ func TestEchoPage(t *testing.T) {
 	if !got.seen || got.status != 101 {
 		t.Fatalf("handshake: seen %v, status %d", got.seen, got.status)
 	}
-	if got.offered != "permessage-deflate; client_max_window_bits" {
-		t.Errorf("browser offered %q", got.offered)
-	}
-	if got.accepted != "permessage-deflate" {
-		t.Errorf("server accepted %q, want %q", got.accepted, "permessage-deflate")
-	}
-	if ext := textOf(t, tab, "#extensions"); ext != got.accepted {
-		t.Errorf("page shows extensions %q, the response header says %q", ext, got.accepted)
-	}
+	checkDeflateHandshake(t, tab, got.offered, got.accepted)
 
 	messages := []string{strings.Repeat("compress me ", 40), "hello, hertz", "héllo wörld ✓ 🚀"}
+	echoOnPage(t, tab, messages)
+	srv.waitOutput(t, `recv text "hello, hertz"`)
+	screenshot(t, tab, "echo")
+
+	closeOnPage(t, tab)
+	screenshot(t, tab, "echo-closed")
+
+	// And open again with the button.
+	step(t, tab, "reopen", chromedp.Click(chromedp.CSS("#toggle")))
+	waitFor(t, tab, "the socket to reopen", `document.querySelector("#state").textContent === "Open"`)
+}
+
+// checkDeflateHandshake checks that the browser offered permessage-deflate
+// (as Chromium does), the response accepted it, and the echo page shows
+// what the response said.
+func checkDeflateHandshake(t *testing.T, tab context.Context, offered, accepted string) {
+	t.Helper()
+	if offered != "permessage-deflate; client_max_window_bits" {
+		t.Errorf("browser offered %q", offered)
+	}
+	if accepted != "permessage-deflate" {
+		t.Errorf("server accepted %q, want %q", accepted, "permessage-deflate")
+	}
+	if ext := textOf(t, tab, "#extensions"); ext != accepted {
+		t.Errorf("page shows extensions %q, the response header says %q", ext, accepted)
+	}
+}
+
+// echoOnPage types each message into the echo page and waits for its
+// echo, then checks that the page received no other.
+func echoOnPage(t *testing.T, tab context.Context, messages []string) {
+	t.Helper()
 	for i, msg := range messages {
 		step(t, tab, "type a message", chromedp.SendKeys(chromedp.CSS("#message"), msg+kb.Enter))
 		waitFor(t, tab, "echo "+string(rune('1'+i)),
@@ -104,11 +128,13 @@ func TestEchoPage(t *testing.T) {
 	if n := eval[int](t, tab, `document.querySelectorAll("#log li.received").length`); n != len(messages) {
 		t.Errorf("%d echoes on the page, want %d", n, len(messages))
 	}
-	srv.waitOutput(t, `recv text "hello, hertz"`)
-	screenshot(t, tab, "echo")
+}
 
-	// Close with an application code: the server's close handler answers
-	// with the same code, and the page shows it.
+// closeOnPage closes the echo page's socket with the application code
+// 4000: the server's close handler answers with the same code, and the
+// page shows a clean close.
+func closeOnPage(t *testing.T, tab context.Context) {
+	t.Helper()
 	step(t, tab, "close with 4000",
 		chromedp.SetValue(chromedp.CSS("#close-code"), "4000"),
 		chromedp.Click(chromedp.CSS("#toggle")),
@@ -117,9 +143,4 @@ func TestEchoPage(t *testing.T) {
 	if last := textOf(t, tab, "#last-close"); last != "code 4000 (application-defined), clean" {
 		t.Errorf("last close shows %q", last)
 	}
-	screenshot(t, tab, "echo-closed")
-
-	// And open again with the button.
-	step(t, tab, "reopen", chromedp.Click(chromedp.CSS("#toggle")))
-	waitFor(t, tab, "the socket to reopen", `document.querySelector("#state").textContent === "Open"`)
 }

@@ -230,7 +230,7 @@ func tryNginx(t *testing.T, bin string, cert testCert, sites []*nginxSite) (*ngi
 	}
 	defer client.CloseIdleConnections()
 	for _, s := range sites {
-		if err := waitHTTPS(client, s.url()+"/", exited); err != nil {
+		if err := waitServing(client, s.url()+"/", exited, 10*time.Second); err != nil {
 			stop()
 			return nil, fmt.Errorf("site %s: %v (exit: %v)\n%s", s.name, err, waitErr, logs())
 		}
@@ -248,29 +248,6 @@ func tryNginx(t *testing.T, bin string, cert testCert, sites []*nginxSite) (*ngi
 		}
 	})
 	return n, nil
-}
-
-// waitHTTPS polls url until it answers 200, nginx exits, or 10 s pass.
-func waitHTTPS(client *http.Client, url string, exited <-chan struct{}) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := client.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("GET %s: %s", url, resp.Status)
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("nginx exited; last try: %v", err)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not serving after 10 s: %v", err)
-		}
-	}
 }
 
 // nginxConf is the configuration startNginx runs: one process in the

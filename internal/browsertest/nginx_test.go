@@ -179,15 +179,7 @@ func TestNginxEcho(t *testing.T) {
 		// nginx passes Sec-WebSocket-Extensions both ways untouched, and
 		// the upgraded connection as bytes: the compression is the
 		// browser's and Hertz's, through the proxy.
-		if got.offered != "permessage-deflate; client_max_window_bits" {
-			t.Errorf("browser offered %q", got.offered)
-		}
-		if got.accepted != "permessage-deflate" {
-			t.Errorf("response through nginx has Sec-WebSocket-Extensions %q, want %q", got.accepted, "permessage-deflate")
-		}
-		if ext := textOf(t, tab, "#extensions"); ext != got.accepted {
-			t.Errorf("page shows extensions %q, the response header says %q", ext, got.accepted)
-		}
+		checkDeflateHandshake(t, tab, got.offered, got.accepted)
 		t.Logf("handshake through nginx: %d, Sec-WebSocket-Extensions: %q, page shows %q", got.status, got.accepted, textOf(t, tab, "#extensions"))
 		return tab
 	}
@@ -222,27 +214,13 @@ func TestNginxEcho(t *testing.T) {
 	t.Run("recommended block: echo and compression", func(t *testing.T) {
 		tab := accepted(t, "recommended ($http_host)")
 		messages := []string{strings.Repeat("through nginx ", 40), "hello over wss", "héllo wörld ✓ 🚀"}
-		for i, msg := range messages {
-			step(t, tab, "type a message", chromedp.SendKeys(chromedp.CSS("#message"), msg+kb.Enter))
-			waitFor(t, tab, "echo "+string(rune('1'+i)),
-				`[...document.querySelectorAll("#log li.received .text")].some(e => e.textContent === `+jsString(msg)+`)`)
-		}
-		if n := eval[int](t, tab, `document.querySelectorAll("#log li.received").length`); n != len(messages) {
-			t.Errorf("%d echoes on the page, want %d", n, len(messages))
-		}
+		echoOnPage(t, tab, messages)
 		srv.waitOutput(t, `recv text "hello over wss"`)
 		screenshot(t, tab, "nginx-echo")
 
 		// A close code from the page reaches Hertz through nginx and its
 		// answer comes back.
-		step(t, tab, "close with 4000",
-			chromedp.SetValue(chromedp.CSS("#close-code"), "4000"),
-			chromedp.Click(chromedp.CSS("#toggle")),
-		)
-		waitFor(t, tab, "the socket to close", `document.querySelector("#state").textContent === "Closed"`)
-		if last := textOf(t, tab, "#last-close"); last != "code 4000 (application-defined), clean" {
-			t.Errorf("last close shows %q", last)
-		}
+		closeOnPage(t, tab)
 		line := px.waitAccessLog(t, `"GET /echo `, "status=101 upstream=101")
 		t.Logf("nginx: %s", line)
 	})
@@ -292,18 +270,11 @@ func TestNginxEcho(t *testing.T) {
 	// through nginx.
 	t.Run("graceful shutdown", func(t *testing.T) {
 		tab := accepted(t, "recommended ($http_host)")
-		step(t, tab, "watch the socket close", chromedp.Evaluate[chromedp.Void](
-			`socket.addEventListener("close", e => { window.closeSeen = {code: e.code, reason: e.reason, wasClean: e.wasClean}; })`))
+		watchSocketClose(t, tab)
 		if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatalf("SIGTERM to echo: %v", err)
 		}
-		type closeEvent struct {
-			Code     int    `json:"code"`
-			Reason   string `json:"reason"`
-			WasClean bool   `json:"wasClean"`
-		}
-		waitFor(t, tab, "the close event", `window.closeSeen !== undefined`)
-		ev := eval[closeEvent](t, tab, `window.closeSeen`)
+		ev := socketClosed(t, tab, "the close event")
 		if ev.Code != 1001 || !ev.WasClean {
 			t.Errorf("socket closed with %+v, want code 1001, clean", ev)
 		}
@@ -330,8 +301,7 @@ func TestNginxChat(t *testing.T) {
 		waitFor(t, tab, name+"'s socket to open through nginx", `document.querySelector("#state").textContent === "Open"`)
 		// Record how the page's socket closes (socket is the page's
 		// top-level variable).
-		step(t, tab, "watch "+name+"'s socket close", chromedp.Evaluate[chromedp.Void](
-			`socket.addEventListener("close", e => { window.closeSeen = {code: e.code, reason: e.reason, wasClean: e.wasClean}; })`))
+		watchSocketClose(t, tab)
 	}
 	open(alice, "alice")
 	open(bob, "bob")
@@ -357,17 +327,11 @@ func TestNginxChat(t *testing.T) {
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM to chat: %v", err)
 	}
-	type closeEvent struct {
-		Code     int    `json:"code"`
-		Reason   string `json:"reason"`
-		WasClean bool   `json:"wasClean"`
-	}
 	for _, tab := range []struct {
 		name string
 		ctx  context.Context
 	}{{"alice", alice}, {"bob", bob}} {
-		waitFor(t, tab.ctx, tab.name+"'s close event", `window.closeSeen !== undefined`)
-		ev := eval[closeEvent](t, tab.ctx, `window.closeSeen`)
+		ev := socketClosed(t, tab.ctx, tab.name+"'s close event")
 		if ev.Code != 1001 || !ev.WasClean {
 			t.Errorf("%s's socket closed with %+v, want code 1001, clean", tab.name, ev)
 		}

@@ -116,8 +116,13 @@ func freeAddr() (string, error) {
 
 // waitHTTP polls url until it answers 200, the process exits, or 30 s pass.
 func waitHTTP(url string, exited <-chan struct{}) error {
-	client := http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(30 * time.Second)
+	return waitServing(&http.Client{Timeout: time.Second}, url, exited, 30*time.Second)
+}
+
+// waitServing polls url with client until it answers 200, exited is
+// closed, or within passes.
+func waitServing(client *http.Client, url string, exited <-chan struct{}, within time.Duration) error {
+	deadline := time.Now().Add(within)
 	for {
 		resp, err := client.Get(url)
 		if err == nil {
@@ -133,7 +138,7 @@ func waitHTTP(url string, exited <-chan struct{}) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not serving after 30 s: %v", err)
+			return fmt.Errorf("not serving after %v: %v", within, err)
 		}
 	}
 }
