@@ -26,9 +26,26 @@ func startStreamServer(t *testing.T, tr wstest.Transport, handler websocket.Hert
 func dialStream(t *testing.T, wsURL string, messageType int) (net.Conn, *websocket.Conn) {
 	t.Helper()
 	c, _ := wstest.Dial(t, nil, wsURL, nil)
-	nc := websocket.NetConnOf(context.Background(), c, messageType)
+	// A context that is not done until the test ends: the stream watches
+	// it, and leak checks see that the watcher ends with Close.
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	nc := websocket.NetConnOf(ctx, c, messageType)
 	t.Cleanup(func() { _ = nc.Close() })
 	return nc, c
+}
+
+// streamGoroutines returns the baseline of a leak check: the goroutines
+// running once a throwaway connection on tr has started those that live as
+// long as the process (Hertz's clock of the Date header, netpoll's
+// pollers).
+func streamGoroutines(t *testing.T, tr wstest.Transport) wstest.GoroutineSet {
+	t.Helper()
+	wsURL := startStreamServer(t, tr, wstest.Echo)
+	c, _ := wstest.Dial(t, nil, wsURL, nil)
+	wstest.CheckEcho(t, c, websocket.BinaryMessage, []byte("warm up"))
+	_ = c.Close()
+	return wstest.Goroutines()
 }
 
 // readUntilError reads c until a read fails and returns the error; the
