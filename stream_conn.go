@@ -35,9 +35,9 @@ import (
 // true; the stream is intact, and a Read after the deadline has been moved
 // or cleared goes on with the next byte. Write deadlines are the Conn's
 // (see Conn.SetWriteDeadline): a Write whose deadline has passed before it
-// starts fails without sending anything, but a Write that times out while
-// it sends may have sent part of its message, after which every Write
-// fails; the connection is then good only for reading and closing.
+// starts fails without sending anything, but a Write that times out once
+// it has started may have sent part of its message, after which every
+// Write fails; the connection is then good only for reading and closing.
 //
 // Close sends a close message with code 1000, waits up to a second for the
 // peer's (so that the peer reads io.EOF, not a reset), closes c and returns
@@ -51,20 +51,24 @@ import (
 // short as an error, never as io.EOF, the end of a complete stream.
 // (coder/websocket sent 1008 for a cancelled read up to v1.8.10, and since
 // drops the connection, which the peer sees as 1006.) A ctx that is never
-// done, such as context.Background(), costs nothing.
+// done, such as context.Background(), costs no goroutine.
 //
 // NetConnOf takes c over: from the call on, a goroutine of the stream
-// reads c, at most 64 KiB ahead of Read, and handles the pings and close
-// messages that arrive. Do not read c yourself, nor write data messages to
-// it, nor set its read deadline. The read limit is turned off
-// (SetReadLimit(0)): the stream never holds a whole message, so the size
-// of a message costs no memory. The MessageTimeout of the upgrader or
-// Dialer still bounds each incoming message: a program that stops reading
-// in the middle of a large message for longer than that fails the
-// connection, so keep messages moderate (io.Copy writes 32 KiB at a time).
-// With TextMessage each Write must be valid UTF-8 on its own, or the peer
-// fails the connection with code 1007: use BinaryMessage unless a peer
-// insists on text.
+// reads c, holding up to 64 KiB that Read has not returned yet, and
+// handles the pings and close messages that arrive. Do not read c
+// yourself, nor write data messages to it, nor set its read deadline.
+// While the program does not Read, that goroutine stops once it holds
+// 64 KiB, and control messages wait as well: with HertzUpgrader.KeepAlive
+// on, not reading for two intervals loses the connection. Each message
+// must still arrive whole within the MessageTimeout of the upgrader or
+// Dialer (one minute by default), or the connection fails with code 1008:
+// a large Write over a slow link, or a reader that pauses in the middle of
+// a large message, can exceed it, so keep messages moderate (io.Copy
+// writes 32 KiB at a time). The read limit is turned off (SetReadLimit(0)):
+// the stream never holds a whole message, so a message's size costs no
+// memory. With TextMessage each Write must be valid UTF-8 on its own, or
+// the peer fails the connection with code 1007: use BinaryMessage unless a
+// peer insists on text.
 //
 // LocalAddr and RemoteAddr are c's. Close the net.Conn, or c, to end the
 // stream's goroutines; on the server, keep the HertzHandler running until
