@@ -207,44 +207,65 @@ func TestNetConnOfWrite(t *testing.T) {
 
 // TestNetConnOfFullDuplex: one goroutine writes while another reads, as
 // io.Copy in both directions does, through a server that echoes every
-// message; the stream comes back whole.
+// message; the stream comes back whole, also when the messages go out
+// compressed (permessage-deflate), whose reader hands out inflated bytes
+// piece by piece.
 func TestNetConnOfFullDuplex(t *testing.T) {
+	rows := []struct {
+		name     string
+		compress bool
+		data     []byte
+	}{
+		{"plain", false, wstest.RandomBytes(4<<20, 3)},
+		{"compressed", true, wstest.CompressibleBinary(4<<20, 3)},
+	}
 	wstest.ForEachTransport(t, func(t *testing.T, tr wstest.Transport) {
-		wsURL := startStreamServer(t, tr, wstest.Echo)
-		nc, c := dialStream(t, wsURL, websocket.BinaryMessage)
-		if nc.LocalAddr() != c.LocalAddr() || nc.RemoteAddr() != c.RemoteAddr() {
-			t.Fatalf("addresses %v, %v; the Conn's are %v, %v", nc.LocalAddr(), nc.RemoteAddr(), c.LocalAddr(), c.RemoteAddr())
-		}
-		data := wstest.RandomBytes(4<<20, 3)
-		werr := make(chan error, 1)
-		go func() {
-			// Writes of varied sizes, as a program's would be.
-			rest := data
-			for size := 1; len(rest) > 0; size = size*3 + 1 {
-				if size > 100<<10 {
-					size = 1
+		for _, row := range rows {
+			row := row
+			t.Run(row.name, func(t *testing.T) {
+				u := &websocket.HertzUpgrader{EnableCompression: row.compress}
+				wsURL := wstest.StartHandler(t, tr, wstest.EngineSettings{NoHijackConnPool: true}, u, wstest.Echo)
+				c, resp := wstest.Dial(t, &websocket.Dialer{EnableCompression: row.compress}, wsURL, nil)
+				if got := resp.Header.Get("Sec-WebSocket-Extensions") != ""; got != row.compress {
+					t.Fatalf("compression negotiated: %v, want %v", got, row.compress)
 				}
-				n := size
-				if n > len(rest) {
-					n = len(rest)
+				nc := websocket.NetConnOf(context.Background(), c, websocket.BinaryMessage)
+				defer nc.Close()
+				if nc.LocalAddr() != c.LocalAddr() || nc.RemoteAddr() != c.RemoteAddr() {
+					t.Fatalf("addresses %v, %v; the Conn's are %v, %v", nc.LocalAddr(), nc.RemoteAddr(), c.LocalAddr(), c.RemoteAddr())
 				}
-				if _, err := nc.Write(rest[:n]); err != nil {
-					werr <- err
-					return
+				werr := make(chan error, 1)
+				go func() { werr <- writeVaried(nc, row.data) }()
+				got := make([]byte, len(row.data))
+				if _, err := io.ReadFull(nc, got); err != nil {
+					t.Fatalf("read: %v", err)
 				}
-				rest = rest[n:]
-			}
-			werr <- nil
-		}()
-		got := make([]byte, len(data))
-		if _, err := io.ReadFull(nc, got); err != nil {
-			t.Fatalf("read: %v", err)
-		}
-		if err := wstest.Receive(t, werr, "the writer"); err != nil {
-			t.Fatalf("write: %v", err)
-		}
-		if !bytes.Equal(got, data) {
-			t.Fatal("the echoed stream differs from the one sent")
+				if err := wstest.Receive(t, werr, "the writer"); err != nil {
+					t.Fatalf("write: %v", err)
+				}
+				if !bytes.Equal(got, row.data) {
+					t.Fatal("the echoed stream differs from the one sent")
+				}
+			})
 		}
 	})
+}
+
+// writeVaried writes data to w in writes of varied sizes, as a program's
+// would be.
+func writeVaried(w io.Writer, data []byte) error {
+	for size := 1; len(data) > 0; size = size*3 + 1 {
+		if size > 100<<10 {
+			size = 1
+		}
+		n := size
+		if n > len(data) {
+			n = len(data)
+		}
+		if _, err := w.Write(data[:n]); err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
 }
