@@ -56,7 +56,9 @@ import (
 // NetConnOf takes c over: from the call on, a goroutine of the stream
 // reads c, holding up to 64 KiB that Read has not returned yet, and
 // handles the pings and close messages that arrive. Do not read c
-// yourself, nor write data messages to it, nor set its read deadline.
+// yourself, nor write data messages to it, nor set its read deadline;
+// handlers set on c run on that goroutine and must not call the net.Conn's
+// Close, which waits for it.
 // While the program does not Read, that goroutine stops once it holds
 // 64 KiB, and control messages wait as well: with HertzUpgrader.KeepAlive
 // on, not reading for two intervals loses the connection. Each message
