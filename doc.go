@@ -147,6 +147,14 @@
 // OnShutdown hook sends close code 1001 (Going Away) to every connection
 // when the engine stops.
 //
+// # Byte streams
+//
+// [NetConnOf] turns a Conn into a net.Conn whose bytes travel in binary
+// (or text) messages, to tunnel HTTP, gRPC or any TCP protocol over a
+// WebSocket: each Write is a message, Read crosses message boundaries,
+// deadlines and Close behave as a net.Conn's, and a context bounds the
+// stream's life.
+//
 // # Client
 //
 // [Dialer] connects to ws:// and wss:// URLs, through HTTP proxies, with
