@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -69,7 +70,7 @@ func TestServerSteadyStateAllocs(t *testing.T) {
 			size := size
 			t.Run(fmt.Sprintf("%dKiB", size>>10), func(t *testing.T) {
 				msg := bytes.Repeat([]byte("0123456789abcdef"), size/16)
-				paths, err := measureServerAllocs(t, tc, msg, runs)
+				paths, err := measureServerAllocs(t, tc, msg, runs, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -84,9 +85,9 @@ func TestServerSteadyStateAllocs(t *testing.T) {
 	})
 }
 
-// measureServerAllocs runs the measurements inside a server handler and
-// returns them.
-func measureServerAllocs(t *testing.T, tc wstest.Transport, msg []byte, runs int) ([]allocPath, error) {
+// measureServerAllocs runs the measurements inside a server handler, on a
+// connection with observer o (nil for none), and returns them.
+func measureServerAllocs(t *testing.T, tc wstest.Transport, msg []byte, runs int, o websocket.Observer) ([]allocPath, error) {
 	// Every read phase takes runs+1 messages (AllocsPerRun warms up once)
 	// plus its own warm-up.
 	const warm = 20
@@ -102,7 +103,7 @@ func measureServerAllocs(t *testing.T, tc wstest.Transport, msg []byte, runs int
 		return nil, err
 	}
 	batch := []*websocket.PreparedMessage{pm, pm, pm, pm}
-	var upgrader websocket.HertzUpgrader
+	upgrader := websocket.HertzUpgrader{Observer: o}
 	handler := func(c *websocket.Conn) {
 		var r result
 		defer func() { res <- r }()
@@ -227,4 +228,45 @@ func measureServerAllocs(t *testing.T, tc wstest.Transport, msg []byte, runs int
 	case <-time.After(60 * time.Second):
 		return nil, fmt.Errorf("the handler did not finish its measurements")
 	}
+}
+
+// countingObserver counts messages with atomic adds, as a metrics
+// observer does.
+type countingObserver struct {
+	websocket.NopObserver
+	read, written, bytes atomic.Int64
+}
+
+func (o *countingObserver) MessageRead(_ int, payload, _ int64) {
+	o.read.Add(1)
+	o.bytes.Add(payload)
+}
+
+func (o *countingObserver) MessageWritten(_ int, payload, _ int64) {
+	o.written.Add(1)
+	o.bytes.Add(payload)
+}
+
+// TestObserverSteadyStateAllocs is TestServerSteadyStateAllocs with an
+// Observer set: calling one allocates nothing either. (Without one, the
+// hooks are a nil check, which TestServerSteadyStateAllocs covers.)
+func TestObserverSteadyStateAllocs(t *testing.T) {
+	const runs = 100
+	wstest.ForEachTransport(t, func(t *testing.T, tc wstest.Transport) {
+		msg := bytes.Repeat([]byte("0123456789abcdef"), 64)
+		var o countingObserver
+		paths, err := measureServerAllocs(t, tc, msg, runs, &o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range paths {
+			t.Logf("%-40s %.2f allocs/op", p.name, p.got)
+			if limit := p.max + allocSlack(); p.got > limit {
+				t.Errorf("%s: %.2f allocations per message, want at most %.0f", p.name, p.got, limit)
+			}
+		}
+		if o.read.Load() < runs || o.written.Load() < runs {
+			t.Fatalf("the observer saw %d messages read and %d written, want at least %d each", o.read.Load(), o.written.Load(), runs)
+		}
+	})
 }

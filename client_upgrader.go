@@ -65,6 +65,11 @@ type ClientUpgrader struct {
 	// HertzUpgrader.CloseHandshakeTimeout: zero means
 	// DefaultCloseHandshakeTimeout, a negative value no timer.
 	CloseHandshakeTimeout time.Duration
+
+	// Observer, when set, receives the events of the connection: a failed
+	// handshake's status, its opening and closing, its messages (see
+	// Observer). Nil costs nothing.
+	Observer Observer
 }
 
 // PrepareRequest sets the headers of the opening handshake on req: Upgrade,
@@ -95,10 +100,12 @@ func (p *ClientUpgrader) UpgradeResponse(req *protocol.Request, resp *protocol.R
 	}
 	subprotocol, agreed, err := offer.check(resp.StatusCode(), resp.Header.PeekAll)
 	if err != nil {
+		observeHandshakeFailed(p.Observer, resp.StatusCode())
 		return nil, err
 	}
 	conn, err := resp.Hijack()
 	if err != nil {
+		observeHandshakeFailed(p.Observer, resp.StatusCode())
 		return nil, HandshakeError{Status: resp.StatusCode(), Reason: "the Hertz response holds no connection to take over: " + err.Error()}
 	}
 	// The client's read and write timeouts bound the HTTP exchange, not
@@ -120,6 +127,6 @@ func (p *ClientUpgrader) options() connOptions {
 		readBufferSize: p.ReadBufferSize, writeBufferSize: p.WriteBufferSize, writeBufferPool: p.WriteBufferPool,
 		readLimit: p.ReadLimit, compression: p.Compression, keepAlive: p.KeepAlive,
 		messageTimeout: p.MessageTimeout, writeTimeout: p.WriteTimeout,
-		closeHandshakeTimeout: p.CloseHandshakeTimeout,
+		closeHandshakeTimeout: p.CloseHandshakeTimeout, observer: p.Observer,
 	}
 }

@@ -104,6 +104,7 @@ func (c *Conn) Close() error {
 		if e := c.events.Load(); e != nil {
 			e.Wake(transport.Readable | transport.Writable) // so that OnClose runs
 		}
+		c.observeClosed()
 	})
 	return err
 }

@@ -125,6 +125,7 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 	if c.messageText && !c.utf8.Complete() {
 		return n, errInvalidUTF8
 	}
+	c.observeRead(c.messageOut)
 	return n, io.EOF
 }
 
@@ -148,7 +149,11 @@ func (c *Conn) discardInflated() error {
 		}
 	}
 	c.endInflate()
-	return c.skipRawMessage()
+	if err := c.skipRawMessage(); err != nil {
+		return err
+	}
+	c.observeRead(c.messageOut)
+	return nil
 }
 
 func (c *Conn) endInflate() {

@@ -152,6 +152,12 @@ type Conn struct {
 	// callbackSlot is the state of the slot of the callback running for
 	// this connection (events.go): slotFree, slotHeld or slotLent.
 	callbackSlot atomic.Int32
+
+	// observer receives the connection's events (observer.go), nil for
+	// none. closeCode is the code ConnClosed will report: the peer's
+	// close frame's, else our own's, 0 while none went either way.
+	observer  Observer
+	closeCode atomic.Int32
 }
 
 // newConn wraps a transport whose handshake is complete.
@@ -186,6 +192,10 @@ func newConn(t transport.Conn, role frame.Role, cfg connConfig, local, remote ne
 		c.compressionLevel.Store(int32(c.compression.deflater.Level()))
 	}
 	c.shutdown = cfg.shutdown
+	if cfg.observer != nil {
+		c.observer = cfg.observer
+		c.observer.ConnOpened()
+	}
 	if cfg.keepAlive > 0 {
 		c.startKeepAlive(cfg.keepAlive)
 	}

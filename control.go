@@ -142,6 +142,7 @@ func (c *Conn) handleControl(h frame.Header) error {
 		if err != nil {
 			return err
 		}
+		c.closeFrameReceived(int(code))
 		c.closeReceived.Store(true)
 		handler := c.defaultCloseHandler
 		if h := c.closeHandler.Load(); h != nil {
@@ -188,6 +189,7 @@ func (c *Conn) WriteControl(messageType int, data []byte, deadline time.Time) er
 	}
 	err := c.writeFrameLocked(frame.Header{Fin: true, Opcode: frame.Opcode(messageType)}, data, deadlineNanos(deadline))
 	if messageType == CloseMessage && err == nil {
+		c.closeFrameSent(data)
 		c.closeWasSent()
 	}
 	return err

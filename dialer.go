@@ -117,6 +117,11 @@ type Dialer struct {
 	// HertzUpgrader.CloseHandshakeTimeout: zero means
 	// DefaultCloseHandshakeTimeout, a negative value no timer.
 	CloseHandshakeTimeout time.Duration
+
+	// Observer, when set, receives the events of the connection: a failed
+	// handshake's status, its opening and closing, its messages (see
+	// Observer). Nil costs nothing.
+	Observer Observer
 }
 
 // DefaultDialer is a dialer with all fields set to the default values: the
@@ -373,6 +378,7 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, req *http.Request
 		return stringsToBytes(resp.Header.Values(name))
 	})
 	if err != nil {
+		observeHandshakeFailed(d.Observer, resp.StatusCode)
 		keepBody(resp)
 		return nil, resp, err
 	}
@@ -398,7 +404,7 @@ func (d *Dialer) options() connOptions {
 		readBufferSize: d.ReadBufferSize, writeBufferSize: d.WriteBufferSize, writeBufferPool: d.WriteBufferPool,
 		readLimit: d.ReadLimit, compression: d.Compression, keepAlive: d.KeepAlive,
 		messageTimeout: d.MessageTimeout, writeTimeout: d.WriteTimeout,
-		closeHandshakeTimeout: d.CloseHandshakeTimeout,
+		closeHandshakeTimeout: d.CloseHandshakeTimeout, observer: d.Observer,
 	}
 }
 

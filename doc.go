@@ -162,6 +162,15 @@
 // [ClientUpgrader] upgrades a request made with Hertz's own HTTP client, as
 // in hertz-contrib/websocket.
 //
+// # Metrics
+//
+// An [Observer] set on HertzUpgrader.Observer, Dialer.Observer or
+// ClientUpgrader.Observer hears of refused handshakes, connections opened
+// and closed (with their close code), and every data message read and
+// written, with its size before and after compression. The module
+// github.com/hertzws/websocket/metrics/prometheus exports these events as
+// Prometheus metrics. Without an Observer each hook is one nil check.
+//
 // # Hertz settings
 //
 // Hertz takes the wrapper it passes to hijack handlers from a pool unless the

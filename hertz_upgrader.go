@@ -166,6 +166,11 @@ type HertzUpgrader struct {
 	// It has no effect on Upgrade's handlers.
 	EventWorkers int
 
+	// Observer, when set, receives the events of every handshake this
+	// upgrader refuses and of every connection it upgrades: for metrics
+	// (see Observer, and package metrics/prometheus). Nil costs nothing.
+	Observer Observer
+
 	// budget is ReceiveBudget in force, made on first use.
 	budget receiveBudgetOnce
 	// slots bounds the running event callbacks, made on first use.
@@ -395,7 +400,7 @@ func (u *HertzUpgrader) options() connOptions {
 		readBufferSize: u.ReadBufferSize, writeBufferSize: u.WriteBufferSize, writeBufferPool: u.WriteBufferPool,
 		readLimit: u.ReadLimit, compression: u.Compression, keepAlive: u.KeepAlive,
 		messageTimeout: u.MessageTimeout, writeTimeout: u.WriteTimeout,
-		closeHandshakeTimeout: u.CloseHandshakeTimeout,
+		closeHandshakeTimeout: u.CloseHandshakeTimeout, observer: u.Observer,
 	}
 }
 
@@ -461,6 +466,7 @@ func serve(c *Conn, live *liveConns, handler HertzHandler) {
 // fail answers a handshake that cannot succeed.
 func (u *HertzUpgrader) fail(ctx *app.RequestContext, status int, reason string) error {
 	err := HandshakeError{Status: status, Reason: reason, message: "websocket: the client is not using the websocket protocol: " + reason}
+	observeHandshakeFailed(u.Observer, status)
 	if status == consts.StatusForbidden || status == consts.StatusInternalServerError || status == consts.StatusServiceUnavailable {
 		err.message = "websocket: " + reason
 	}

@@ -208,6 +208,9 @@ type connConfig struct {
 	// compressionOptions are the local settings (level, threshold) used
 	// when compression is negotiated.
 	compressionOptions CompressionOptions
+
+	// observer receives the Conn's events, nil for none.
+	observer Observer
 }
 
 // connOptions are the settings HertzUpgrader, Dialer and ClientUpgrader
@@ -220,6 +223,7 @@ type connOptions struct {
 	keepAlive                       time.Duration
 	messageTimeout, writeTimeout    time.Duration
 	closeHandshakeTimeout           time.Duration
+	observer                        Observer
 }
 
 // config is the one place where a Conn's settings get their defaults:
@@ -239,6 +243,7 @@ func (o connOptions) config(subprotocol string, agreed *frame.DeflateParams) con
 		writeTimeout:       timeoutOrDefault(o.writeTimeout, DefaultWriteTimeout),
 
 		closeHandshakeTimeout: timeoutOrDefault(o.closeHandshakeTimeout, DefaultCloseHandshakeTimeout),
+		observer:              o.observer,
 	}
 }
 

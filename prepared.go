@@ -173,11 +173,15 @@ func (c *Conn) writePrepared(pms []*PreparedMessage) error {
 				queued = 0
 			}
 			if err == nil {
+				c.closeFrameSent(pm.data)
 				c.closeWasSent()
 			}
 		}
 		if err != nil {
 			return err
+		}
+		if !pm.isControl() {
+			c.observeWritten(frame.Opcode(pm.messageType), int64(len(pm.data)), int64(len(f.payload)))
 		}
 	}
 	if queued > 0 {

@@ -195,6 +195,9 @@ func (c *Conn) endFrameIfEmpty() error {
 	if c.messageText && !c.messageCompressed && !c.utf8.Complete() {
 		return errInvalidUTF8
 	}
+	if !c.messageCompressed {
+		c.observeRead(c.messageLen) // a compressed message ends in readInflated
+	}
 	return nil
 }
 

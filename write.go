@@ -43,6 +43,7 @@ func (c *Conn) writeDataLocked(opcode frame.Opcode, data []byte, batch bool) err
 		return ErrCloseSent
 	}
 	h := frame.Header{Fin: true, Opcode: opcode}
+	size := len(data) // for the observer: data may become the compressed payload
 	if c.compressing(len(data)) {
 		payload, err := c.compress(data)
 		if err != nil {
@@ -59,6 +60,9 @@ func (c *Conn) writeDataLocked(opcode frame.Opcode, data []byte, batch bool) err
 	err := c.writeFrameLocked(h, data, 0)
 	c.cork.batch = false
 	c.frameLock.unlock()
+	if err == nil {
+		c.observeWritten(opcode, int64(size), int64(len(data)))
+	}
 	return err
 }
 

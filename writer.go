@@ -58,6 +58,10 @@ type writerState struct {
 	// (a control payload grown past 125 bytes), is what the writer's
 	// methods return from then on.
 	err error
+	// For the Observer: the message's type, the bytes written to a
+	// compressed message, and the payload bytes of the frames sent.
+	messageType     frame.Opcode
+	written, framed int64
 }
 
 // writeBuffer is what a Conn stores in a BufferPool: a pointer, so that Put
@@ -145,6 +149,7 @@ func (c *Conn) NextWriter(messageType int) (io.WriteCloser, error) {
 	// writer ready too.
 	seq := c.writeSeq.Load() + 1
 	st.seq, st.opcode, st.control = seq, frame.Opcode(messageType), control
+	st.messageType = st.opcode
 	if !control && c.compressing(-1) {
 		st.deflater = c.compression.deflater
 		st.rsv = frame.Rsv1
@@ -419,7 +424,21 @@ func (w *messageWriter) flushFrame(payload []byte, fin bool) error {
 	err := c.writeFrameLocked(frame.Header{Fin: fin, Rsv: w.rsv, Opcode: w.opcode}, payload, 0)
 	c.frameLock.unlock()
 	w.opcode, w.rsv = frame.OpContinuation, 0
+	w.framed += int64(len(payload))
+	if fin && err == nil && c.observer != nil {
+		w.observeWritten()
+	}
 	return err
+}
+
+// observeWritten reports the message, whose final frame has gone out, to
+// the Conn's observer.
+func (w *messageWriter) observeWritten() {
+	payload := w.framed
+	if w.deflater != nil {
+		payload = w.written
+	}
+	w.c.observeWritten(w.messageType, payload, w.framed)
 }
 
 // writeCompressed compresses p into the message and sends a frame whenever
@@ -429,6 +448,7 @@ func (w *messageWriter) writeCompressed(p []byte) (int, error) {
 	if _, err := d.Write(p); err != nil {
 		return 0, err
 	}
+	w.written += int64(len(p))
 	if pending := d.Pending(); len(pending) >= w.c.writeBufferSize {
 		if err := w.flushFrame(pending, false); err != nil {
 			return 0, err
