@@ -216,7 +216,9 @@ func TestPing(t *testing.T) {
 		}
 		results := make(chan pingResult, 16)
 		pongs := make(chan string, 16)
-		url := wstest.StartHandler(t, tr, wstest.EngineSettings{}, nil, func(c *websocket.Conn) {
+		obs := &recordingObserver{}
+		u := &websocket.HertzUpgrader{Observer: obs}
+		url := wstest.StartHandler(t, tr, wstest.EngineSettings{}, u, func(c *websocket.Conn) {
 			c.SetPongHandler(func(data string) error {
 				pongs <- data
 				return nil
@@ -246,6 +248,9 @@ func TestPing(t *testing.T) {
 			if r.err != nil || r.rtt <= 0 || r.rtt > wstest.Guard {
 				t.Fatalf("server Ping: %v, %v", r.rtt, r.err)
 			}
+		}
+		if rtts := obs.snapshot().rtts; len(rtts) != 8 {
+			t.Fatalf("the observer saw %d round trips, want the 8 pings'", len(rtts))
 		}
 		for i := 0; i < 8; i++ {
 			if p := wstest.Receive(t, pongs, "a pong at the handler"); len(p) != 8 {

@@ -33,6 +33,7 @@ type observed struct {
 	closed  []int
 	read    []observedMessage
 	written []observedMessage
+	rtts    []time.Duration
 }
 
 // recordingObserver records every event it receives.
@@ -71,7 +72,11 @@ func (o *recordingObserver) MessageWritten(mt int, payload, wire int64) {
 	o.written = append(o.written, observedMessage{mt, payload, wire})
 }
 
-func (o *recordingObserver) PingRTT(time.Duration) {}
+func (o *recordingObserver) PingRTT(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.rtts = append(o.rtts, d)
+}
 
 // snapshot returns a copy of what was recorded so far.
 func (o *recordingObserver) snapshot() observed {
@@ -83,6 +88,7 @@ func (o *recordingObserver) snapshot() observed {
 		closed:  append([]int(nil), o.closed...),
 		read:    append([]observedMessage(nil), o.read...),
 		written: append([]observedMessage(nil), o.written...),
+		rtts:    append([]time.Duration(nil), o.rtts...),
 	}
 }
 

@@ -45,7 +45,9 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 	}
 	select {
 	case at := <-answered:
-		return at.Sub(start), nil
+		rtt := at.Sub(start)
+		c.observePingRTT(rtt)
+		return rtt, nil
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	case <-c.doneChan():

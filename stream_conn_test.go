@@ -48,16 +48,6 @@ func streamGoroutines(t *testing.T, tr wstest.Transport) wstest.GoroutineSet {
 	return wstest.Goroutines()
 }
 
-// readUntilError reads c until a read fails and returns the error; the
-// default close handler answers the peer's close on the way.
-func readUntilError(c *websocket.Conn) error {
-	for {
-		if _, _, err := c.ReadMessage(); err != nil {
-			return err
-		}
-	}
-}
-
 // readStream reads r with a buffer of bufSize bytes until an error and
 // returns what it read and the error. It gives up after limit bytes.
 func readStream(r io.Reader, bufSize, limit int) ([]byte, error) {
