@@ -256,14 +256,7 @@ func TestNetConnOfCloseUnblocks(t *testing.T) {
 			wstest.WaitGoroutines(t, base, 0)
 		})
 		t.Run("write", func(t *testing.T) {
-			release := make(chan struct{})
-			defer close(release)
-			wsURL := startStreamServer(t, tr, func(c *websocket.Conn) {
-				select { // reads nothing
-				case <-release:
-				case <-time.After(wstest.Guard):
-				}
-			})
+			wsURL := startSilentStreamServer(t, tr)
 			nc, _ := dialStream(t, wsURL, websocket.BinaryMessage)
 			writeErr := make(chan error, 1)
 			go func() { writeErr <- writeStreamUntilError(nc) }()

@@ -48,6 +48,22 @@ func streamGoroutines(t *testing.T, tr wstest.Transport) wstest.GoroutineSet {
 	return wstest.Goroutines()
 }
 
+// startSilentStreamServer starts a server whose handler neither reads nor
+// writes until the test ends (within the guard), so that what is written
+// to it fills the socket buffers.
+func startSilentStreamServer(t *testing.T, tr wstest.Transport) string {
+	t.Helper()
+	release := make(chan struct{})
+	wsURL := startStreamServer(t, tr, func(c *websocket.Conn) {
+		select {
+		case <-release:
+		case <-time.After(wstest.Guard):
+		}
+	})
+	t.Cleanup(func() { close(release) }) // before the server's shutdown, which waits for the handler
+	return wsURL
+}
+
 // readStream reads r with a buffer of bufSize bytes until an error and
 // returns what it read and the error. It gives up after limit bytes.
 func readStream(r io.Reader, bufSize, limit int) ([]byte, error) {

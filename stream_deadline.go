@@ -32,11 +32,7 @@ func newStreamDeadline() *streamDeadline {
 func (d *streamDeadline) set(t time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.gen++
-	if d.timer != nil {
-		d.timer.Stop()
-		d.timer = nil
-	}
+	d.dropTimerLocked()
 	passed := isClosed(d.expired)
 	if t.IsZero() {
 		if passed {
@@ -80,6 +76,13 @@ func (d *streamDeadline) wait() <-chan struct{} {
 func (d *streamDeadline) stop() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.dropTimerLocked()
+}
+
+// dropTimerLocked stops the current deadline's timer, and numbers the
+// next deadline so that a timer already firing expires nothing. The
+// caller holds mu.
+func (d *streamDeadline) dropTimerLocked() {
 	d.gen++
 	if d.timer != nil {
 		d.timer.Stop()

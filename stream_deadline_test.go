@@ -236,14 +236,7 @@ func blockedStreamWrite(t *testing.T, tr wstest.Transport, server, whileBlocked 
 		return err
 	}
 	if !server {
-		release := make(chan struct{})
-		defer close(release)
-		wsURL := startStreamServer(t, tr, func(c *websocket.Conn) {
-			select { // reads nothing
-			case <-release:
-			case <-time.After(wstest.Guard):
-			}
-		})
+		wsURL := startSilentStreamServer(t, tr)
 		nc, _ := dialStream(t, wsURL, websocket.BinaryMessage)
 		return afterTimeout(nc, write(nc))
 	}
