@@ -265,6 +265,39 @@ func TestPing(t *testing.T) {
 		}
 	})
 
+	t.Run("keepalive round trips reach the observer", func(t *testing.T) {
+		obs := &recordingObserver{}
+		u := &websocket.HertzUpgrader{KeepAlive: 50 * time.Millisecond, Observer: obs}
+		url := wstest.StartHandler(t, wstest.Transports[0], wstest.EngineSettings{}, u, wstest.Echo)
+		c, _ := wstest.Dial(t, nil, url, nil)
+		payloads := make(chan string, 16)
+		c.SetPingHandler(func(data string) error {
+			select {
+			case payloads <- data:
+			default:
+			}
+			return c.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		})
+		go func() {
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					return
+				}
+			}
+		}()
+		wstest.WaitFor(t, wstest.Guard, "three keepalive round trips at the observer", func() bool {
+			return len(obs.snapshot().rtts) >= 3
+		})
+		for _, rtt := range obs.snapshot().rtts {
+			if rtt <= 0 || rtt > wstest.Guard {
+				t.Fatalf("keepalive round trip %v", rtt)
+			}
+		}
+		if p := wstest.Receive(t, payloads, "a keepalive ping"); len(p) != 8 {
+			t.Fatalf("keepalive ping payload %q, want a numbered 8-byte one", p)
+		}
+	})
+
 	t.Run("unanswered", func(t *testing.T) {
 		errs := make(chan error, 2)
 		release := make(chan struct{})

@@ -53,7 +53,13 @@ func (c *Conn) keepAliveTick(ka *keepAlive) {
 		return
 	}
 	ka.seen, ka.pinged = n, true
-	_ = c.WriteControl(PingMessage, nil, time.Now().Add(ka.interval))
+	var payload []byte
+	if c.observer != nil {
+		// A numbered ping, whose pong reports the round trip.
+		p := c.pingWaiters().addKeepAlive()
+		payload = p[:]
+	}
+	_ = c.WriteControl(PingMessage, payload, time.Now().Add(ka.interval))
 	ka.timer.Reset(ka.interval)
 }
 

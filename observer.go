@@ -62,7 +62,9 @@ type Observer interface {
 	MessageWritten(messageType int, payload, wire int64)
 
 	// PingRTT is called with the round trip a ping measured, from its
-	// sending to its pong's arrival.
+	// sending to its pong's arrival: each Conn.Ping that got its pong,
+	// and each KeepAlive ping that did (with an Observer set, KeepAlive
+	// numbers its pings so that their pongs can be matched).
 	PingRTT(d time.Duration)
 }
 

@@ -59,11 +59,23 @@ func (c *Conn) Ping(ctx context.Context) (time.Duration, error) {
 // that no other ping of the connection carries.
 const pingPayloadSize = 8
 
-// pings holds the pings that Ping has sent and not yet seen answered.
+// pings holds the numbered pings sent and not yet seen answered: Ping's,
+// and keepalive's when an Observer wants their round trips.
 type pings struct {
 	mu      sync.Mutex
 	last    uint64
-	waiting map[uint64]chan time.Time
+	waiting map[uint64]pingSent
+	// keepAlive is the number of keepalive's ping awaiting its pong, 0
+	// for none: a keepalive ping replaces the one before.
+	keepAlive uint64
+}
+
+// pingSent is a ping awaiting its pong: Ping's, whose caller waits on
+// answered, or keepalive's (answered nil), whose round trip from sent goes
+// to the Observer.
+type pingSent struct {
+	sent     time.Time
+	answered chan time.Time
 }
 
 // pingWaiters returns the Conn's pings, made on first use so that a Conn
@@ -72,7 +84,7 @@ func (c *Conn) pingWaiters() *pings {
 	if p := c.pings.Load(); p != nil {
 		return p
 	}
-	c.pings.CompareAndSwap(nil, &pings{waiting: make(map[uint64]chan time.Time)})
+	c.pings.CompareAndSwap(nil, &pings{waiting: make(map[uint64]pingSent)})
 	return c.pings.Load()
 }
 
@@ -83,9 +95,23 @@ func (p *pings) add() (uint64, chan time.Time) {
 	p.mu.Lock()
 	p.last++
 	id := p.last
-	p.waiting[id] = answered
+	p.waiting[id] = pingSent{answered: answered}
 	p.mu.Unlock()
 	return id, answered
+}
+
+// addKeepAlive registers keepalive's next ping, sent now, in place of the
+// one before, and returns its payload.
+func (p *pings) addKeepAlive() [pingPayloadSize]byte {
+	p.mu.Lock()
+	delete(p.waiting, p.keepAlive)
+	p.last++
+	p.keepAlive = p.last
+	p.waiting[p.last] = pingSent{sent: time.Now()}
+	var payload [pingPayloadSize]byte
+	binary.BigEndian.PutUint64(payload[:], p.last)
+	p.mu.Unlock()
+	return payload
 }
 
 // remove forgets a ping, answered or not.
@@ -104,10 +130,14 @@ func (c *Conn) pongReceived(payload []byte) {
 	}
 	id := binary.BigEndian.Uint64(payload)
 	p.mu.Lock()
-	answered := p.waiting[id]
+	ping, ok := p.waiting[id]
 	delete(p.waiting, id)
 	p.mu.Unlock()
-	if answered != nil {
-		answered <- time.Now() // buffered, and sent at most once
+	switch {
+	case !ok:
+	case ping.answered != nil:
+		ping.answered <- time.Now() // buffered, and sent at most once
+	default:
+		c.observePingRTT(time.Since(ping.sent))
 	}
 }
