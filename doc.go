@@ -147,6 +147,18 @@
 // OnShutdown hook sends close code 1001 (Going Away) to every connection
 // when the engine stops.
 //
+// # Contexts, pings and a polite close
+//
+// [Conn.ReadMessageContext], [Conn.NextReaderContext],
+// [Conn.ReadJSONContext], [Conn.WriteMessageContext] and
+// [Conn.WriteJSONContext] bind a call to a context: one that has ended
+// before the call returns ctx.Err() and leaves the connection alone; one
+// that ends while the call waits closes the connection (the peer gets
+// close code 1001) and the call returns ctx.Err(). [Conn.Ping] measures a
+// round trip while another goroutine reads. [Conn.CloseHandshake] sends a
+// close frame, waits for the peer's and closes, reporting whether the peer
+// answered. HertzUpgrader.CompressionFor decides compression per request.
+//
 // # Byte streams
 //
 // [NetConnOf] turns a Conn into a net.Conn whose bytes travel in binary
