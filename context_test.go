@@ -265,6 +265,23 @@ func TestPing(t *testing.T) {
 		}
 	})
 
+	t.Run("event-driven connection", func(t *testing.T) {
+		results := make(chan error, 1)
+		h := &pingOnOpen{eventEcho: newEventEcho(), results: results}
+		url := wstest.StartEvents(t, wstest.Transports[0], wstest.EngineSettings{}, nil, h)
+		c, _ := wstest.Dial(t, nil, url, nil)
+		go func() {
+			for {
+				if _, _, err := c.ReadMessage(); err != nil {
+					return
+				}
+			}
+		}()
+		if err := wstest.Receive(t, results, "Ping from OnOpen's goroutine"); err != nil {
+			t.Fatalf("Ping on an event-driven connection: %v", err)
+		}
+	})
+
 	t.Run("keepalive round trips reach the observer", func(t *testing.T) {
 		obs := &recordingObserver{}
 		u := &websocket.HertzUpgrader{KeepAlive: 50 * time.Millisecond, Observer: obs}
@@ -410,4 +427,24 @@ func TestCloseHandshake(t *testing.T) {
 			t.Fatal("write after CloseHandshake succeeded")
 		}
 	})
+}
+
+// pingOnOpen is an event echo that pings each new connection from a
+// goroutine of its own: the poller, which reads, sees the pong.
+type pingOnOpen struct {
+	*eventEcho
+	results chan<- error
+}
+
+func (h *pingOnOpen) OnOpen(c *websocket.Conn) {
+	h.eventEcho.OnOpen(c)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), wstest.Guard)
+		defer cancel()
+		rtt, err := c.Ping(ctx)
+		if err == nil && rtt <= 0 {
+			err = errors.New("no round trip")
+		}
+		h.results <- err
+	}()
 }
