@@ -34,8 +34,9 @@ var upgrader = websocket.HertzUpgrader{EnableCompression: true}
 
 // echo upgrades the request and sends every message back to its sender.
 func echo(_ context.Context, ctx *app.RequestContext) {
-	// The RequestContext is recycled before the handler below runs: copy
-	// what it needs from the request first.
+	// The handler below may read ctx while it runs (Upgrade keeps the
+	// RequestContext this request's own until the handler returns); a
+	// copy is what a goroutine outliving the handler would need.
 	userAgent := string(ctx.UserAgent())
 
 	err := upgrader.Upgrade(ctx, func(conn *websocket.Conn) {
