@@ -2,30 +2,11 @@
 
 package websocket
 
-import (
-	"context"
-	"sync"
-)
+import "context"
 
 // afterContext runs f on its own goroutine once ctx is done, unless the
 // returned stop is called first, in which case stop reports true. Before
 // Go 1.21 (context.AfterFunc) a goroutine waits for either.
 func afterContext(ctx context.Context, f func()) (stop func() bool) {
-	var once sync.Once
-	stopped := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			once.Do(f)
-		case <-stopped:
-		}
-	}()
-	return func() bool {
-		ran := true
-		once.Do(func() { ran = false })
-		if !ran {
-			close(stopped)
-		}
-		return !ran
-	}
+	return afterContextGoroutine(ctx, f)
 }
