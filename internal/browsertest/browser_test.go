@@ -15,13 +15,20 @@ import (
 // chromiumPath is where the browser is: $CHROMIUM, else Debian's
 // /usr/bin/chromium.
 func chromiumPath(t *testing.T) string {
+	return programPath(t, "CHROMIUM", "/usr/bin/chromium", "chromium")
+}
+
+// programPath is the program named by the environment variable env, else
+// Debian's path for it; the test fails when it is not there, naming the
+// apt package that installs it.
+func programPath(t *testing.T, env, debianPath, aptPackage string) string {
 	t.Helper()
-	path := os.Getenv("CHROMIUM")
+	path := os.Getenv(env)
 	if path == "" {
-		path = "/usr/bin/chromium"
+		path = debianPath
 	}
 	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("Chromium not found at %s (apt-get install chromium, or set CHROMIUM): %v", path, err)
+		t.Fatalf("%s not found (apt-get install %s, or set %s): %v", path, aptPackage, env, err)
 	}
 	return path
 }

@@ -26,15 +26,7 @@ import (
 // nginxPath is Debian's nginx (apt-get install nginx), which .ci/run
 // installs; $NGINX overrides it.
 func nginxPath(t *testing.T) string {
-	t.Helper()
-	path := os.Getenv("NGINX")
-	if path == "" {
-		path = "/usr/sbin/nginx"
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("nginx not found at %s (apt-get install nginx, or set NGINX): %v", path, err)
-	}
-	return path
+	return programPath(t, "NGINX", "/usr/sbin/nginx", "nginx")
 }
 
 // testCert is a self-signed certificate for 127.0.0.1, ::1 and localhost,
