@@ -28,6 +28,7 @@ type memoryOnly struct{}
 func (memoryOnly) ReadsDirect(int) bool                 { return false }
 func (memoryOnly) ReadDirect([]byte, bool) (int, error) { return 0, nil }
 func (memoryOnly) LiveDeadlines() bool                  { return false }
+func (memoryOnly) CopiesPayload(int) bool               { return false }
 
 func (l *loopTransport) wrap() {
 	if l.off == len(l.frames) {

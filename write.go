@@ -97,10 +97,17 @@ func (c *Conn) writeFrameLocked(h frame.Header, payload []byte, deadline int64) 
 		h.Mask = newMaskKey()
 	}
 	hold := c.holdable(h, len(payload))
+	// The payload is copied into the output buffer right behind its header
+	// (masked on the way for a client) when the frame may be held, so that
+	// the caller's slice is free when the write returns; when it is masked
+	// and fits in one chunk; and when the transport would otherwise send
+	// header and payload with a call each.
+	whole := hold || c.t.CopiesPayload(len(payload))
+	if h.Masked {
+		whole = len(payload) <= maskChunk
+	}
 	size := h.Size()
-	if hold && !h.Masked {
-		// A frame that may be held is copied whole into the output
-		// buffer, so the caller's slice is free when the write returns.
+	if whole {
 		size += len(payload)
 	}
 	buf, err := c.t.Malloc(size)
@@ -109,7 +116,9 @@ func (c *Conn) writeFrameLocked(h frame.Header, payload []byte, deadline int64) 
 	}
 	n := frame.PutHeader(buf, h)
 	switch {
-	case hold && !h.Masked:
+	case whole && h.Masked:
+		frame.MaskCopy(buf[n:], payload, h.Mask, 0)
+	case whole:
 		copy(buf[n:], payload)
 	case h.Masked:
 		err = c.writeMaskedPayload(payload, h.Mask)

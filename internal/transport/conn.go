@@ -41,6 +41,11 @@ type Conn interface {
 	WriteBinary(b []byte) (int, error)
 	// Flush sends everything queued.
 	Flush() error
+	// CopiesPayload reports whether a frame payload of n bytes is best
+	// copied into the output buffer right behind its header: true where
+	// Flush sends each queued buffer with a call of its own, for payloads
+	// small enough that the copy costs less than the second call.
+	CopiesPayload(n int) bool
 
 	// SetReadDeadline and SetWriteDeadline set the deadline of the next
 	// and of the current wait, as net.Conn's methods do; the zero time

@@ -36,6 +36,12 @@ func (*hertzConn) ReadsDirect(int) bool { return false }
 // ReadDirect reads nothing; it is never called, as ReadsDirect is false.
 func (*hertzConn) ReadDirect([]byte, bool) (int, error) { return 0, nil }
 
+// CopiesPayload is true up to copiedPayload bytes on the standard
+// transport's TLS connections, whose Flush writes each buffer node as a
+// record and a system call of its own; netpoll's Flush gathers its nodes
+// into one writev.
+func (c *hertzConn) CopiesPayload(n int) bool { return c.live && n <= copiedPayload }
+
 // LiveDeadlines reports whether the connection's deadlines wake blocked
 // calls: those of the standard transport's TLS connections do, netpoll's
 // read timer belongs to the reading goroutine.
@@ -87,6 +93,17 @@ type standardConn struct {
 // largeWrite is the payload size from which a standardConn sends the
 // payload with the connection's Write.
 const largeWrite = 4096
+
+// copiedPayload is the largest payload a connection whose Flush makes a
+// call per buffer node copies behind its header. Below it, the copy costs
+// less than the call it saves: the second write of a 16 KiB frame (header,
+// then payload) cost more server time on loopback than the copy of its
+// payload. Above it, the frame is sent as header and payload, with no copy.
+const copiedPayload = 64 << 10
+
+// CopiesPayload is true up to copiedPayload bytes: the standard
+// transport's Flush writes each buffer node with a call of its own.
+func (*standardConn) CopiesPayload(n int) bool { return n <= copiedPayload }
 
 // ReadsDirect is true: every payload read goes through Read.
 func (*standardConn) ReadsDirect(int) bool { return true }

@@ -192,6 +192,10 @@ func (t *PolledSocket) WriteBinary(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// CopiesPayload is false: Flush gathers a referenced payload and the
+// buffers before it into one writev.
+func (*PolledSocket) CopiesPayload(int) bool { return false }
+
 // Flush writes everything queued, with one system call where the socket
 // takes it all, and gives the output buffer back.
 func (t *PolledSocket) Flush() error {

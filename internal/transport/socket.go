@@ -180,6 +180,10 @@ func (t *Socket) WriteBinary(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// CopiesPayload is false: Flush gathers a referenced payload and the
+// buffers before it into one writev.
+func (*Socket) CopiesPayload(int) bool { return false }
+
 // Flush writes everything queued, in one system call where it can, and
 // gives the output buffer back to its pool.
 func (t *Socket) Flush() error {
