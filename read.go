@@ -153,7 +153,11 @@ func (c *Conn) ReadMessage() (messageType int, p []byte, err error) {
 	if err != nil {
 		return messageType, nil, err
 	}
-	p, err = r.(*messageReader).readInto(nil)
+	mr := r.(*messageReader)
+	if p, ok, err := mr.readWhole(nil); ok {
+		return messageType, p, err
+	}
+	p, err = mr.readInto(nil)
 	return messageType, p, err
 }
 
@@ -193,8 +197,48 @@ func (c *Conn) readMessageInto(buf []byte) (messageType int, p []byte, err error
 		// past it.
 		buf = buf[:0:limit]
 	}
-	p, err = r.(*messageReader).readInto(buf[:0])
+	mr := r.(*messageReader)
+	if p, ok, err := mr.readWhole(buf[:0]); ok {
+		return messageType, p, err
+	}
+	p, err = mr.readInto(buf[:0])
 	return messageType, p, err
+}
+
+// readWhole reads a message that has arrived whole, in one frame, into
+// buf's spare capacity or else a buffer of exactly its size, in one step
+// under one hold of readMu: the common case of a small message, which
+// readInto would take in three steps, each taking the lock. ok is false,
+// with nothing read, for any other message (fragmented, compressed, not
+// all buffered yet, empty, or larger than receiveAllowance or the read
+// limit); readInto then reads it.
+func (r *messageReader) readWhole(buf []byte) (p []byte, ok bool, err error) {
+	c := r.c
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	n := c.readRemaining
+	if r.seq != c.readSeq || c.readErr != nil || c.closed.Load() ||
+		c.fragmented || c.messageCompressed || n == 0 || n > receiveAllowance ||
+		int64(c.t.Len()) < n {
+		return nil, false, nil
+	}
+	if limit := c.messageLimit(); limit > 0 && n > limit {
+		return nil, false, nil
+	}
+	if int64(cap(buf)) >= n {
+		p = buf[:n]
+	} else {
+		p = make([]byte, n)
+	}
+	for off := 0; off < len(p); {
+		// Every byte is buffered: no call waits.
+		m, err := c.readFramePayload(p[off:])
+		if err != nil {
+			return nil, true, c.failRead(err)
+		}
+		off += m
+	}
+	return p, true, nil
 }
 
 // readInto reads the rest of the message into buf's spare capacity, then
@@ -207,7 +251,9 @@ func (c *Conn) readMessageInto(buf []byte) (messageType int, p []byte, err error
 // A message whose size is announced gets a buffer of exactly that size, at
 // once when it is small (up to receiveAllowance) and otherwise once
 // 1/exactFactor of it has arrived; until then its bytes go into staged
-// buffers that double as they fill. A message whose size is not announced
+// buffers that double as they fill. A small message that is still
+// arriving, read with no buffer of the caller's, is read into a shared
+// buffer of receiveAllowance bytes and copied into its own at the end. A message whose size is not announced
 // (fragmented, or compressed) doubles with what has arrived. Past
 // receiveAllowance, the memory is taken from the receive budget (see
 // HertzUpgrader.ReceiveBudget) and given back when the message is
@@ -225,7 +271,7 @@ func (r *messageReader) readInto(buf []byte) ([]byte, error) {
 			// A buffer sized from the header is full exactly when the
 			// message ends: no need to grow it to learn of io.EOF.
 			if r.atEOF() {
-				return mb.p, nil
+				return mb.message(), nil
 			}
 			room, err := c.growMessage(&mb)
 			if err != nil {
@@ -249,7 +295,7 @@ func (r *messageReader) readInto(buf []byte) ([]byte, error) {
 			mb.p = mb.p[:len(mb.p)+n]
 		}
 		if err == io.EOF {
-			return mb.p, nil
+			return mb.message(), nil
 		}
 		if err != nil {
 			return nil, err
