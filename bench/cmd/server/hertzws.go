@@ -50,6 +50,8 @@ func startHertzWS(addr, transport string, errc chan<- error) error {
 		echo = echoStream
 	case "into":
 		echo = echoInto
+	case "owned":
+		echo = echoOwned
 	}
 	h.GET("/echo", func(_ context.Context, ctx *app.RequestContext) {
 		_ = upgrader.Upgrade(ctx, echo)
@@ -102,6 +104,25 @@ func echoMessage(conn *websocket.Conn) {
 			return
 		}
 		if err := conn.WriteMessage(mt, msg); err != nil {
+			return
+		}
+	}
+}
+
+// echoOwned is echoInto plus one copy of each message into memory of its
+// own before it is written: the one allocation per message that gorilla's
+// ReadMessage contract (the caller owns what it returns) cannot avoid. Its
+// rate is the ceiling for any ReadMessage, to hold echoMessage against.
+func echoOwned(conn *websocket.Conn) {
+	var buf []byte
+	for {
+		mt, msg, err := conn.ReadMessageInto(buf[:0])
+		if err != nil {
+			return
+		}
+		buf = msg
+		owned := append([]byte(nil), msg...) // no zeroing: append copies into fresh memory
+		if err := conn.WriteMessage(mt, owned); err != nil {
 			return
 		}
 	}

@@ -109,7 +109,7 @@ func main() {
 		pprof = flag.String("pprof", "", "if set, serve net/http/pprof on this extra address (for investigation; off in comparisons)")
 	)
 	flag.StringVar(&implName, "impl", "hertzws-netpoll", "implementation: "+strings.Join(implNames(), ", "))
-	flag.StringVar(&echoFlag, "echo", "auto", "echo loop of the hertzws-*, gorilla-* and coder servers: message (ReadMessage/WriteMessage, coder Read/Write), into (hertzws only: ReadMessageInto/WriteMessage; the others take message), stream (NextReader/NextWriter, coder Reader/Writer, through io.CopyBuffer) or auto (each library's faster one for -size, see echoMode)")
+	flag.StringVar(&echoFlag, "echo", "auto", "echo loop of the hertzws-*, gorilla-* and coder servers: message (ReadMessage/WriteMessage, coder Read/Write), into (hertzws only: ReadMessageInto/WriteMessage; the others take message), owned (hertzws only: into plus a copy of each message into fresh memory, the cost ReadMessage's contract cannot avoid; the others take message), stream (NextReader/NextWriter, coder Reader/Writer, through io.CopyBuffer) or auto (each library's faster one for -size, see echoMode)")
 	flag.IntVar(&messageSize, "size", 0, "size of the workload's messages, for -echo auto (0: unknown)")
 	flag.StringVar(&broadcastFlag, "broadcast", "auto", "fan-out of the hertzws servers' /broadcast: hub (the library's hub package: a queue and a writer per connection), loop (the harness's shared hub, writing in turn from the sender's goroutine) or auto (hub)")
 	flag.Parse()
@@ -128,8 +128,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "server: -broadcast must be hub, loop or auto")
 		os.Exit(2)
 	}
-	if echoFlag != "auto" && echoFlag != "message" && echoFlag != "into" && echoFlag != "stream" {
-		fatalf("-echo must be auto, message, into or stream")
+	if echoFlag != "auto" && echoFlag != "message" && echoFlag != "into" && echoFlag != "owned" && echoFlag != "stream" {
+		fatalf("-echo must be auto, message, into, owned or stream")
 	}
 
 	if *pprof != "" {
