@@ -109,29 +109,19 @@ func echoMessage(conn *websocket.Conn) {
 	}
 }
 
+// echoInto is the message loop with ReadMessageInto: each message is read
+// into the buffer the previous one left, so once it has grown to the
+// message size the loop allocates nothing.
+func echoInto(conn *websocket.Conn) { echoReadInto(conn, false) }
+
 // echoOwned is echoInto plus one copy of each message into memory of its
 // own before it is written: the one allocation per message that gorilla's
 // ReadMessage contract (the caller owns what it returns) cannot avoid. Its
 // rate is the ceiling for any ReadMessage, to hold echoMessage against.
-func echoOwned(conn *websocket.Conn) {
-	var buf []byte
-	for {
-		mt, msg, err := conn.ReadMessageInto(buf[:0])
-		if err != nil {
-			return
-		}
-		buf = msg
-		owned := append([]byte(nil), msg...) // no zeroing: append copies into fresh memory
-		if err := conn.WriteMessage(mt, owned); err != nil {
-			return
-		}
-	}
-}
+func echoOwned(conn *websocket.Conn) { echoReadInto(conn, true) }
 
-// echoInto is the message loop with ReadMessageInto: each message is read
-// into the buffer the previous one left, so once it has grown to the
-// message size the loop allocates nothing.
-func echoInto(conn *websocket.Conn) {
+// echoReadInto is echoInto, or echoOwned with owned.
+func echoReadInto(conn *websocket.Conn, owned bool) {
 	var buf []byte
 	for {
 		mt, msg, err := conn.ReadMessageInto(buf[:0])
@@ -139,6 +129,9 @@ func echoInto(conn *websocket.Conn) {
 			return
 		}
 		buf = msg
+		if owned {
+			msg = append([]byte(nil), msg...) // no clearing: append copies into fresh memory
+		}
 		if err := conn.WriteMessage(mt, msg); err != nil {
 			return
 		}
