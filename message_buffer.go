@@ -77,8 +77,9 @@ func (c *Conn) growMessage(mb *messageBuffer) (bool, error) {
 		// it is read into a shared buffer, which stays in the cache from
 		// message to message, and copied out whole once complete. That
 		// costs less than reading it into its own new buffer, which is
-		// cleared first and is cold to the socket's copy: 7 % more
-		// messages per second on a 16 KiB echo.
+		// cleared first and is cold to the socket's copy: on a 16 KiB
+		// echo, ReadMessage went from 7 % to 3 % below a loop that reads
+		// into a reused buffer and then copies each message out.
 		mb.pooled = allowancePool.Get()
 		mb.p = mb.pooled.B[:0:g.size]
 		mb.copyOut = true

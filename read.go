@@ -252,12 +252,12 @@ func (r *messageReader) readWhole(buf []byte) (p []byte, ok bool, err error) {
 // once when it is small (up to receiveAllowance) and otherwise once
 // 1/exactFactor of it has arrived; until then its bytes go into staged
 // buffers that double as they fill. A small message that is still
-// arriving, read with no buffer of the caller's, is read into a shared
-// buffer of receiveAllowance bytes and copied into its own at the end. A message whose size is not announced
-// (fragmented, or compressed) doubles with what has arrived. Past
-// receiveAllowance, the memory is taken from the receive budget (see
-// HertzUpgrader.ReceiveBudget) and given back when the message is
-// delivered. The buffer never grows past the read limit: a full buffer at
+// arriving, read with no buffer of the caller's, goes into a shared buffer
+// of receiveAllowance bytes and is copied into its own at the end. A
+// message whose size is not announced (fragmented, or compressed) doubles
+// with what has arrived. Past receiveAllowance, the memory is taken from
+// the receive budget (see HertzUpgrader.ReceiveBudget) and given back when
+// the message is delivered. The buffer never grows past the read limit: a full buffer at
 // the limit is probed with one byte, which ends the message or breaks the
 // limit.
 func (r *messageReader) readInto(buf []byte) ([]byte, error) {
