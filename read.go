@@ -251,9 +251,10 @@ func (r *messageReader) readWhole(buf []byte) (p []byte, ok bool, err error) {
 // A message whose size is announced gets a buffer of exactly that size, at
 // once when it is small (up to receiveAllowance) and otherwise once
 // 1/exactFactor of it has arrived; until then its bytes go into staged
-// buffers that double as they fill. A small message that is still
-// arriving, read with no buffer of the caller's, goes into a shared buffer
-// of receiveAllowance bytes and is copied into its own at the end. A
+// buffers that double as they fill. A message of minStaging bytes up to
+// receiveAllowance that is still arriving, read with no buffer of the
+// caller's, goes into a shared staging buffer of less than twice its size
+// and is copied into its own at the end. A
 // message whose size is not announced (fragmented, or compressed) doubles
 // with what has arrived. Past receiveAllowance, the memory is taken from
 // the receive budget (see HertzUpgrader.ReceiveBudget) and given back when

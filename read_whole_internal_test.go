@@ -69,3 +69,54 @@ func clientFrame(fin bool, op frame.Opcode, payload []byte) []byte {
 	frame.MaskCopy(b[n:], payload, h.Mask, 0)
 	return b
 }
+
+// TestStagingBuffer checks where ReadMessage reads a message that is
+// still arriving: a message of minStaging to receiveAllowance bytes into
+// the smallest pooled staging buffer that holds it (less than twice its
+// size, so a peer that stalls holds no more), copied out at the end; a
+// smaller one, or one read into the caller's buffer, into its own.
+func TestStagingBuffer(t *testing.T) {
+	tests := []struct {
+		name     string
+		total    int64
+		buffered int
+		buf      []byte
+		pool     int // size of the staging buffer, 0 for none
+	}{
+		{"1 KiB arriving", 1 << 10, 100, nil, 0},
+		{"4 KiB arriving", 4 << 10, 100, nil, 4 << 10},
+		{"5000 B arriving", 5000, 100, nil, 8 << 10},
+		{"16 KiB arriving", 16 << 10, 100, nil, 16 << 10},
+		{"32 KiB arriving", 32 << 10, 100, nil, 32 << 10},
+		{"16 KiB arrived", 16 << 10, 16 << 10, nil, 0},
+		{"16 KiB into a caller's buffer", 16 << 10, 100, make([]byte, 0, 100), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := benchConn(frame.RoleServer, make([]byte, tt.buffered))
+			c.readRemaining = tt.total
+			mb := messageBuffer{p: tt.buf}
+			defer c.releaseMessageBuffer(&mb)
+			if room, err := c.growMessage(&mb); !room || err != nil {
+				t.Fatalf("growMessage: room %v, %v", room, err)
+			}
+			if int64(cap(mb.p)) != tt.total {
+				t.Errorf("buffer of capacity %d for a message of %d bytes", cap(mb.p), tt.total)
+			}
+			staged := 0
+			if mb.pooled != nil {
+				staged = len(mb.pooled.B)
+			}
+			if staged != tt.pool || mb.copyOut != (tt.pool > 0) {
+				t.Fatalf("staging buffer of %d bytes (copy out %v), want %d", staged, mb.copyOut, tt.pool)
+			}
+			if mb.copyOut {
+				mb.p = append(mb.p, "hello"...)
+				out := mb.message()
+				if string(out) != "hello" || &out[0] == &mb.p[0] {
+					t.Errorf("the message was not copied out of the staging buffer")
+				}
+			}
+		})
+	}
+}
