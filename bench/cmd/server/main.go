@@ -84,19 +84,22 @@ func broadcastMode(lib string) string {
 var messageSize int
 
 // largeEcho is the message size from which ReadMessage/WriteMessage
-// ("message") beats the stream loop for this library and gorilla.
+// ("message") beats the stream loop for gorilla.
 const largeEcho = 1 << 20
 
-// echoMode returns the echo loop ("message" or "stream") for a library
-// under -echo auto: the faster of the two for the workload's message size,
-// as measured with this harness (see README, "Echo loops"). For this
-// library and gorilla the stream loop wins below 1 MiB and the message
-// loop at 1 MiB; coder's stream loop wins at every size.
+// echoMode returns the echo loop for a library under -echo auto: the
+// fastest of its idiomatic loops for the workload's message size, as
+// measured with this harness (see README, "Echo loops"). For this library
+// that is ReadMessageInto ("into") at every size; for gorilla the stream
+// loop below 1 MiB and the message loop at 1 MiB; for coder the stream
+// loop at every size.
 func echoMode(lib string) string {
-	if echoFlag != "auto" {
+	switch {
+	case echoFlag != "auto":
 		return echoFlag
-	}
-	if lib != "coder" && messageSize >= largeEcho {
+	case lib == "hertzws":
+		return "into"
+	case lib == "gorilla" && messageSize >= largeEcho:
 		return "message"
 	}
 	return "stream"
@@ -109,7 +112,7 @@ func main() {
 		pprof = flag.String("pprof", "", "if set, serve net/http/pprof on this extra address (for investigation; off in comparisons)")
 	)
 	flag.StringVar(&implName, "impl", "hertzws-netpoll", "implementation: "+strings.Join(implNames(), ", "))
-	flag.StringVar(&echoFlag, "echo", "auto", "echo loop of the hertzws-*, gorilla-* and coder servers: message (ReadMessage/WriteMessage, coder Read/Write), into (hertzws only: ReadMessageInto/WriteMessage; the others take message), owned (hertzws only: into plus a copy of each message into fresh memory, the cost ReadMessage's contract cannot avoid; the others take message), stream (NextReader/NextWriter, coder Reader/Writer, through io.CopyBuffer) or auto (each library's faster one for -size, see echoMode)")
+	flag.StringVar(&echoFlag, "echo", "auto", "echo loop of the hertzws-*, gorilla-* and coder servers: message (ReadMessage/WriteMessage, coder Read/Write), into (hertzws only: ReadMessageInto/WriteMessage; the others take message), owned (hertzws only: into plus a copy of each message into fresh memory, the cost ReadMessage's contract cannot avoid; the others take message), stream (NextReader/NextWriter, coder Reader/Writer, through io.CopyBuffer) or auto (each library's fastest for -size, see echoMode)")
 	flag.IntVar(&messageSize, "size", 0, "size of the workload's messages, for -echo auto (0: unknown)")
 	flag.StringVar(&broadcastFlag, "broadcast", "auto", "fan-out of the hertzws servers' /broadcast: hub (the library's hub package: a queue and a writer per connection), loop (the harness's shared hub, writing in turn from the sender's goroutine) or auto (hub)")
 	flag.Parse()
