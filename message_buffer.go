@@ -10,62 +10,19 @@ type messageBuffer struct {
 	// step then costs no allocation, and a message of up to exactFactor
 	// allowances is read with one, its own.
 	pooled *transport.Buffer
-	// copyOut marks p as the whole message's buffer inside pooled: the
-	// message is copied out of it when it is complete (see message).
-	copyOut bool
 	// reserved is what the message has taken from the receive budget.
 	reserved int64
 }
 
-// message returns the message read into mb, in memory the caller owns.
-func (mb *messageBuffer) message() []byte {
-	if mb.copyOut {
-		// append copies into fresh memory without clearing it first.
-		return append([]byte(nil), mb.p...)
-	}
-	return mb.p
-}
-
 // allowancePool holds the first staged buffers of large messages.
 var allowancePool = transport.PoolFor(receiveAllowance)
-
-// minStaging is the smallest message that is read into a staging buffer
-// while it arrives (see growMessage). Smaller messages mostly arrive whole
-// (readWhole), and one that a peer announces and then stalls holds a
-// buffer of exactly its size.
-const minStaging = 4 << 10
-
-// stagingPools hold the staging buffers: one pool per power of two from
-// minStaging to receiveAllowance, so that a message holds less than twice
-// its size while it arrives. The last is allowancePool.
-var stagingPools = func() []*transport.Pool {
-	var pools []*transport.Pool
-	for n := minStaging; n <= receiveAllowance; n *= 2 {
-		pools = append(pools, transport.PoolFor(n))
-	}
-	return pools
-}()
-
-// stagingPool returns the pool of the smallest staging buffers that hold
-// n bytes; n is at most receiveAllowance.
-func stagingPool(n int) *transport.Pool {
-	for _, p := range stagingPools {
-		if p.Size() >= n {
-			return p
-		}
-	}
-	return allowancePool
-}
-
-// putStaging gives a staging buffer back to its pool.
-func putStaging(b *transport.Buffer) { stagingPool(len(b.B)).Put(b) }
 
 // releaseMessageBuffer gives back the pooled buffer and what the message
 // took from the receive budget: once delivered, its buffer is the
 // application's.
 func (c *Conn) releaseMessageBuffer(mb *messageBuffer) {
 	if mb.pooled != nil {
-		putStaging(mb.pooled)
+		allowancePool.Put(mb.pooled)
 		mb.pooled = nil
 	}
 	if mb.reserved > 0 {
@@ -103,23 +60,10 @@ func (c *Conn) growMessage(mb *messageBuffer) (bool, error) {
 		mb.p = mb.pooled.B[:0]
 		return true, nil
 	}
-	if !g.staged && cap(mb.p) == 0 && known && remaining > buffered && g.size >= minStaging && g.size <= receiveAllowance {
-		// A message of up to the allowance, announced and still arriving:
-		// it is read into a shared buffer, which stays in the cache from
-		// message to message, and copied out whole once complete. That
-		// costs less than reading it into its own new buffer, which is
-		// cleared first and is cold to the socket's copy: on a 16 KiB
-		// echo, ReadMessage went from 7 % to 3 % below a loop that reads
-		// into a reused buffer and then copies each message out.
-		mb.pooled = stagingPool(int(g.size)).Get()
-		mb.p = mb.pooled.B[:0:g.size]
-		mb.copyOut = true
-		return true, nil
-	}
 	grown := make([]byte, len(mb.p), g.size)
 	copy(grown, mb.p)
 	if mb.pooled != nil {
-		putStaging(mb.pooled)
+		allowancePool.Put(mb.pooled)
 		mb.pooled = nil
 	}
 	mb.p = grown

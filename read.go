@@ -251,14 +251,11 @@ func (r *messageReader) readWhole(buf []byte) (p []byte, ok bool, err error) {
 // A message whose size is announced gets a buffer of exactly that size, at
 // once when it is small (up to receiveAllowance) and otherwise once
 // 1/exactFactor of it has arrived; until then its bytes go into staged
-// buffers that double as they fill. A message of minStaging bytes up to
-// receiveAllowance that is still arriving, read with no buffer of the
-// caller's, goes into a shared staging buffer of less than twice its size
-// and is copied into its own at the end. A
-// message whose size is not announced (fragmented, or compressed) doubles
-// with what has arrived. Past receiveAllowance, the memory is taken from
-// the receive budget (see HertzUpgrader.ReceiveBudget) and given back when
-// the message is delivered. The buffer never grows past the read limit: a full buffer at
+// buffers that double as they fill. A message whose size is not announced
+// (fragmented, or compressed) doubles with what has arrived. Past
+// receiveAllowance, the memory is taken from the receive budget (see
+// HertzUpgrader.ReceiveBudget) and given back when the message is
+// delivered. The buffer never grows past the read limit: a full buffer at
 // the limit is probed with one byte, which ends the message or breaks the
 // limit.
 func (r *messageReader) readInto(buf []byte) ([]byte, error) {
@@ -272,7 +269,7 @@ func (r *messageReader) readInto(buf []byte) ([]byte, error) {
 			// A buffer sized from the header is full exactly when the
 			// message ends: no need to grow it to learn of io.EOF.
 			if r.atEOF() {
-				return mb.message(), nil
+				return mb.p, nil
 			}
 			room, err := c.growMessage(&mb)
 			if err != nil {
@@ -296,7 +293,7 @@ func (r *messageReader) readInto(buf []byte) ([]byte, error) {
 			mb.p = mb.p[:len(mb.p)+n]
 		}
 		if err == io.EOF {
-			return mb.message(), nil
+			return mb.p, nil
 		}
 		if err != nil {
 			return nil, err
