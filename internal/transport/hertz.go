@@ -36,11 +36,17 @@ func (*hertzConn) ReadsDirect(int) bool { return false }
 // ReadDirect reads nothing; it is never called, as ReadsDirect is false.
 func (*hertzConn) ReadDirect([]byte, bool) (int, error) { return 0, nil }
 
-// CopiesPayload is true up to copiedPayload bytes on the standard
-// transport's TLS connections, whose Flush writes each buffer node as a
-// record and a system call of its own; netpoll's Flush gathers its nodes
-// into one writev.
-func (c *hertzConn) CopiesPayload(n int) bool { return c.live && n <= copiedPayload }
+// CopiesPayload is true on the standard transport's TLS connections for a
+// frame that fits in one TLS record (tlsCopiedPayload): their Flush writes
+// each buffer node as a record and a system call of its own, while a
+// larger frame takes a record per 16 KiB either way, so copying it saves
+// no call. netpoll's Flush gathers its nodes into one writev.
+func (c *hertzConn) CopiesPayload(n int) bool { return c.live && n <= tlsCopiedPayload }
+
+// tlsCopiedPayload is the largest payload that fits in one TLS record
+// (16 KiB of plaintext, RFC 8446 §5.1) behind the longest frame header
+// that size can have (2 + 2 length + 4 mask bytes).
+const tlsCopiedPayload = 16<<10 - 8
 
 // LiveDeadlines reports whether the connection's deadlines wake blocked
 // calls: those of the standard transport's TLS connections do, netpoll's
